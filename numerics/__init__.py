@@ -1,0 +1,18 @@
+"""numerics: the library behind purecheck (data model, networks, attacks, risk, training, purity).
+
+A plain library: it imports nothing of the project's other packages, and neither pytest
+nor hypothesis.
+"""
+from .config import ModelConfig, PointMass, UniformMagnitude
+from .dictionary import make_dictionary, random_skew
+from .estimates import Estimate, clopper_pearson, mean, paired_difference, proportion
+from .networks import TwoLayerNet, linear_net, mixed_net, mixing_path, pure_net, to_torch
+from .purity import effective_features, network_purity, node_purity
+from .sparse_coding import SparseCodingModel, labels
+
+__all__ = [
+    "ModelConfig", "PointMass", "UniformMagnitude", "make_dictionary", "random_skew",
+    "Estimate", "clopper_pearson", "mean", "paired_difference", "proportion",
+    "TwoLayerNet", "linear_net", "mixed_net", "mixing_path", "pure_net", "to_torch",
+    "effective_features", "network_purity", "node_purity", "SparseCodingModel", "labels",
+]

@@ -1,0 +1,1 @@
+"""Attacks: exact inner maximisation where it exists, PGD and certified bounds elsewhere."""

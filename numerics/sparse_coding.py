@@ -1,0 +1,105 @@
+"""Sampling from the sparse-coding model ``x = M z + xi`` (MODEL.md section 1).
+
+``z_i = B_i s_i r_i`` with ``B_i ~ Bernoulli(p)``, ``s_i`` a fair sign and ``r_i`` the
+magnitude law; ``xi ~ N(0, sigma^2/d I)``. Labels are ``y = sign(<w, z>)`` with
+``sign(0) = 0``: a tie is an error for every predictor (margin ``y f = 0``).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+
+from .config import ModelConfig, PointMass
+from .dictionary import make_dictionary
+from .validation import require_array, require_int
+
+
+@dataclass(frozen=True)
+class Sample:
+    """A batch from the model: latent ``z`` (n, d), noise-free part ``Mz`` and input ``x`` (n, d)."""
+
+    z: np.ndarray
+    x: np.ndarray
+    seed: int | None
+
+
+class SparseCodingModel:
+    """The data model of a :class:`ModelConfig`; holds the dictionary ``M`` (built once)."""
+
+    def __init__(self, config: ModelConfig):
+        if not isinstance(config, ModelConfig):
+            raise ValueError(f"config must be a ModelConfig, got {type(config).__name__}")
+        self.config = config
+
+    @cached_property
+    def M(self) -> np.ndarray:
+        c = self.config
+        return make_dictionary(c.d, c.dictionary, c.dictionary_seed)
+
+    @property
+    def d(self) -> int:
+        return self.config.d
+
+    def sample_z(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        """Draw ``n`` latents (n, d)."""
+        n = require_int("n", n, low=1)
+        c = self.config
+        active = rng.random((n, c.d)) < c.p
+        signs = np.where(rng.random((n, c.d)) < 0.5, -1.0, 1.0)
+        if isinstance(c.magnitude, PointMass):
+            mags = np.full((n, c.d), c.magnitude.value)
+        else:
+            mags = rng.uniform(c.magnitude.low, c.magnitude.high, size=(n, c.d))
+        return active * signs * mags
+
+    def sample(self, n: int, seed: int | np.random.Generator) -> Sample:
+        """Draw ``n`` inputs with their latents; ``seed`` (int) makes the draw reproducible."""
+        rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(require_int("seed", seed, low=0))
+        z = self.sample_z(n, rng)
+        x = self.embed(z)
+        if self.config.sigma > 0:
+            x = x + rng.standard_normal(x.shape) * (self.config.sigma / np.sqrt(self.config.d))
+        return Sample(z=z, x=x, seed=seed if isinstance(seed, int) else None)
+
+    def embed(self, z: np.ndarray) -> np.ndarray:
+        """``M z`` for each row of ``z``."""
+        z = require_array("z", z, shape=(None, self.d))
+        return z @ self.M.T
+
+    def features(self, x: np.ndarray) -> np.ndarray:
+        """Feature coordinates ``M^T x`` of inputs (rows)."""
+        x = require_array("x", x, shape=(None, self.d))
+        return x @ self.M
+
+    def sample_torch(self, n: int, generator, *, dtype=None):
+        """Torch sampler for training loops: returns ``(x, z)`` tensors drawn with ``generator``.
+
+        Uses the torch generator so that online training draws fresh samples each step
+        reproducibly without a numpy round trip.
+        """
+        import torch
+
+        n = require_int("n", n, low=1)
+        c = self.config
+        dtype = dtype or torch.float32
+        active = torch.rand((n, c.d), generator=generator) < c.p
+        signs = torch.where(torch.rand((n, c.d), generator=generator) < 0.5, -1.0, 1.0)
+        if isinstance(c.magnitude, PointMass):
+            mags = torch.full((n, c.d), c.magnitude.value)
+        else:
+            mags = c.magnitude.low + (c.magnitude.high - c.magnitude.low) * torch.rand((n, c.d), generator=generator)
+        z = (active * signs * mags).to(dtype)
+        M = torch.as_tensor(self.M, dtype=dtype)
+        x = z @ M.T
+        if c.sigma > 0:
+            x = x + torch.randn((n, c.d), generator=generator, dtype=dtype) * (c.sigma / c.d**0.5)
+        return x, z
+
+
+def labels(z: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """``y = sign(<w, z>)`` per row, with ``sign(0) = 0`` (counted as an error for every net)."""
+    z = require_array("z", z, ndim=2)
+    w = require_array("w", w, shape=(z.shape[1],))
+    return np.sign(z @ w)
