@@ -1,0 +1,114 @@
+"""PGD throughput: ours (closed-form gradient) vs torchattacks PGDL2 (autograd) vs the matmul bound.
+
+One random soft-threshold two-layer net (d inputs, m nodes), n inputs, l2 PGD with one random
+start and ``steps`` steps. The bound is what no PGD on this net can beat: per step the two
+matmuls ``(n, d) x (d, m)`` (pre-activations) and ``(n, m) x (m, d)`` (gradient), timed in the
+same run with the same dtype and threads. torchattacks gets the net behind a flatten and a
+shift into [0, 1] (its clamp to the image box then never binds) and the logits ``(-f/2, f/2)``.
+
+    python benchmarks/bench_pgd.py            # d=1024, m=2048, n=4096, 20 steps
+    python benchmarks/bench_pgd.py --quick    # d=128, m=256, n=512
+"""
+from __future__ import annotations
+
+import argparse
+
+from common import best_time, machine, pin_threads, table, write_json
+
+
+def main(argv=None) -> dict:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="small size: d=128, m=256, n=512")
+    ap.add_argument("--d", type=int)
+    ap.add_argument("--m", type=int)
+    ap.add_argument("--n", type=int)
+    ap.add_argument("--steps", type=int, default=20)
+    ap.add_argument("--eps", type=float, default=0.1)
+    ap.add_argument("--dtype", choices=("float32", "float64"), default="float32")
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--repeats", type=int, default=None, help="best of this many runs (default 3 quick, 1 full)")
+    ap.add_argument("--no-reference", action="store_true", help="skip torchattacks")
+    args = ap.parse_args(argv)
+    pin_threads(args.threads)
+
+    import numpy as np
+    import torch
+    from torch import nn
+
+    from numerics.attacks.pgd import pgd_attack
+    from numerics.torch_nets import TorchTwoLayer
+
+    d = args.d or (128 if args.quick else 1024)
+    m = args.m or (256 if args.quick else 2048)
+    n = args.n or (512 if args.quick else 4096)
+    repeats = args.repeats or (3 if args.quick else 1)
+    dtype = getattr(torch, args.dtype)
+    steps, eps = args.steps, args.eps
+
+    g = torch.Generator().manual_seed(0)
+    W = torch.randn((m, d), generator=g, dtype=dtype) / d**0.5
+    a = torch.randn((m,), generator=g, dtype=dtype) / m**0.5
+    net = TorchTwoLayer(W, a, torch.full((m,), 0.05, dtype=dtype)).requires_grad_(False)
+    x = (torch.rand((n, d), generator=g, dtype=dtype) - 0.5) * 0.5  # in [-0.25, 0.25]
+    y = torch.where(torch.rand((n,), generator=g) < 0.5, -1.0, 1.0).to(dtype)
+
+    # the bound: the two matmuls of a step, `steps` times
+    Wt = W.T.contiguous()
+    T = torch.empty((n, m), dtype=dtype)
+    G = torch.empty((n, d), dtype=dtype)
+
+    def bound():
+        for _ in range(steps):
+            torch.matmul(x, Wt, out=T)
+            torch.matmul(T, W, out=G)
+
+    def ours():
+        pgd_attack(net, x, y, eps, "l2", steps=steps, restarts=1, seed=1)
+
+    flops = 2 * 2.0 * n * d * m * steps
+    pgd_attack(net, x[:8], y[:8], eps, "l2", steps=2)  # warm-up (allocator, kernels)
+    rows = []
+    for name, fn in (("matmul bound", bound), ("ours (closed form)", ours)):
+        rows.append({"method": name, "seconds": best_time(fn, repeats)})
+
+    if not args.no_reference:
+        try:
+            import torchattacks
+        except ImportError:
+            print("torchattacks not installed: pip install torchattacks==3.5.1 --no-deps (skipped)")
+        else:
+            shift = 0.5
+
+            class ImageAdapter(nn.Module):
+                def __init__(self, score):
+                    super().__init__()
+                    self.flatten, self.score = nn.Flatten(), score
+
+                def forward(self, img):
+                    f = self.score(self.flatten(img) - shift)
+                    return torch.stack([-f / 2, f / 2], dim=1)
+
+            atk = torchattacks.PGDL2(ImageAdapter(net), eps=eps, alpha=2.5 * eps / steps, steps=steps,
+                                     random_start=True)
+            img, lab = (x + shift).view(n, 1, 1, d), (y > 0).long()
+            torch.manual_seed(1)
+            rows.append({"method": "torchattacks PGDL2", "seconds": best_time(lambda: atk(img, lab), repeats)})
+
+    base = rows[0]["seconds"]
+    for r in rows:
+        r["gflops"] = flops / r["seconds"] / 1e9
+        r["samples_steps_per_s"] = n * steps / r["seconds"]
+        r["x_bound"] = r["seconds"] / base
+    print(f"PGD l2, d={d}, m={m}, n={n}, steps={steps}, {args.dtype}, threads={args.threads}, best of {repeats}")
+    print(table(rows, [("method", "s"), ("seconds", ".3f"), ("gflops", ".1f"), ("samples_steps_per_s", ".3g"),
+                       ("x_bound", ".2f")]))
+    payload = {"benchmark": "pgd_throughput", "d": d, "m": m, "n": n, "steps": steps, "eps": eps,
+               "dtype": args.dtype, "threads": args.threads, "repeats": repeats,
+               "flops_per_run": flops, "rows": rows, "machine": machine()}
+    path = write_json(f"pgd_d{d}_m{m}_n{n}_{args.dtype}.json", payload)
+    print(f"wrote {path}")
+    return payload
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""purecheck: command-line tool and report renderer on top of ``numerics`` and the results files."""

@@ -1,0 +1,27 @@
+"""``purecheck`` console script: ``risk`` (population risk of a configured net) and ``report``."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = argparse.ArgumentParser(prog="purecheck", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    p_risk = sub.add_parser("risk", help="clean and robust error of a net described by a TOML file")
+    p_risk.add_argument("config", help="TOML file with [model], [task], [network], [attack], [method]")
+    p_risk.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    sub.add_parser("report", help="render report.md and index.html from a results file", add_help=False)
+    if argv[:1] == ["report"]:
+        # The renderer owns its own argument parsing (see purecheck.report.command).
+        from .report.command import main as report_main
+
+        return report_main(argv[1:])
+    args = parser.parse_args(argv)
+    if args.command == "risk":
+        from .risk_command import run_risk
+
+        return run_risk(args.config, as_json=args.json)
+    parser.error(f"unknown command {args.command!r}")
+    return 2

@@ -1,0 +1,324 @@
+"""Population risk: exact engines against Monte Carlo, closed forms, invariances and bad inputs."""
+from __future__ import annotations
+
+import math
+import time
+from fractions import Fraction
+
+import numpy as np
+import pytest
+
+from numerics.attacks.pure_l2 import pure_l2_min_margin
+from numerics.config import ModelConfig, UniformMagnitude
+from numerics.exact_law import grouped_atoms, tie_sign
+from numerics.networks import TwoLayerNet, linear_net, mixed_net, mixing_path, pure_net
+from numerics.dictionary import random_skew
+from numerics.risk import (
+    adversarial_logistic_loss,
+    clean_error,
+    exact_available,
+    feature_form,
+    logistic_loss,
+    paired_risk_difference,
+    risk,
+    robust_error,
+)
+from numerics.sparse_coding import SparseCodingModel
+
+QUANTITIES = ("clean_error", "robust_error", "logistic_loss", "adversarial_logistic_loss")
+
+
+def _model(d, p, sigma=0.0, dictionary="random", seed=0, **kw):
+    return SparseCodingModel(ModelConfig(d=d, p=p, sigma=sigma, dictionary=dictionary, dictionary_seed=seed, **kw))
+
+
+def _multinomial_prob(d: int, p: Fraction, event) -> Fraction:
+    """P(event(a, b)) with (#+1, #-1, #0) ~ Multinomial(d; p/2, p/2, 1-p), exact rationals."""
+    total = Fraction(0)
+    for a in range(d + 1):
+        for b in range(d + 1 - a):
+            if event(a, b):
+                total += Fraction(math.factorial(d), math.factorial(a) * math.factorial(b) * math.factorial(d - a - b)) \
+                    * (p / 2) ** (a + b) * (1 - p) ** (d - a - b)
+    return total
+
+
+def _multinomial_prob_large(d: int, p: float, event, a_max: int = 90) -> float:
+    """Same sum in log space for large d (A = a + b <= a_max; the rest is below 1e-40 here)."""
+    lp, lq, total = math.log(p / 2), math.log1p(-p), 0.0
+    for A in range(a_max + 1):
+        for a in range(A + 1):
+            if event(a, A - a):
+                total += math.exp(math.lgamma(d + 1) - math.lgamma(a + 1) - math.lgamma(A - a + 1)
+                                  - math.lgamma(d - A + 1) + A * lp + (d - A) * lq)
+    return total
+
+
+# --------------------------------------------------------------------------- closed forms
+
+
+def test_linear_robust_error_is_a_binomial_sum():
+    """Linear net, w* = 1: margin |a - b| - eps ||v||_dual, so an error iff |a - b| <= eps ||v||_dual."""
+    d, p = 10, Fraction(3, 10)
+    w = np.ones(d)
+    for dictionary in ("identity", "random"):
+        mdl = _model(d, 0.3, dictionary=dictionary)
+        net = linear_net(mdl.M, w)
+        for eps, norm, dual in ((0.5, "l2", math.sqrt(d)), (0.35, "linf", np.abs(mdl.M @ w).sum())):
+            k = math.floor(eps * dual)
+            assert eps * dual - k > 0.05, "keep the radius away from the boundary |a - b| = eps ||v||"
+            expected = float(_multinomial_prob(d, p, lambda a, b: abs(a - b) <= k))
+            est = robust_error(net, mdl, w, eps, norm)
+            assert est.method == "exact"
+            assert abs(est.value - expected) < 1e-13, f"{dictionary}/{norm}: {est.value} vs {expected} (tol 1e-13)"
+            assert est.upper - est.lower < 1e-12
+
+
+def test_clean_error_is_the_tie_probability_when_margins_are_positive_elsewhere():
+    d, p = 8, Fraction(3, 10)
+    mdl = _model(d, 0.3)
+    w = np.ones(d) / math.sqrt(d)
+    p_tie = float(_multinomial_prob(d, p, lambda a, b: a == b))
+    Q = mixing_path(random_skew(d, seed=1), 0.3)
+    nets = {"linear": linear_net(mdl.M, w), "pure": pure_net(mdl.M, w, b=0.5),
+            "mixed b=0.02 (enumeration)": mixed_net(mdl.M, w, Q, b=0.02)}
+    from numerics.exact_law import enumerate_atoms
+
+    full = enumerate_atoms(d, 0.3, 1.0)
+    y = tie_sign(full.Z @ w, np.abs(full.Z) @ np.abs(w))
+    for name, net in nets.items():
+        margins = y * net(full.Z @ mdl.M.T)
+        assert np.all(margins[y != 0] > 1e-6), f"{name}: margins positive off ties (premise of the check)"
+        est = clean_error(net, mdl, w)
+        assert est.method == "exact" and est.details["how"] in ("linear", "feature", "enumeration")
+        assert abs(est.value - p_tie) < 1e-13, f"{name}: clean error {est.value} vs P(<w*,z>=0) {p_tie}"
+    assert nets["mixed b=0.02 (enumeration)"].family == "mixed"
+    assert clean_error(nets["mixed b=0.02 (enumeration)"], mdl, w).details["how"] == "enumeration"
+
+
+def test_pure_net_inside_s3_regime_matches_closed_form_at_d_4096():
+    """S3: eps <= b and eps/sqrt(|S|) <= 1 - b: the pure net's margin drops by eps ||w*_S||."""
+    d, b, eps = 4096, 0.4, 0.35
+    p = 8 / d
+    mdl = _model(d, p, dictionary="identity")
+    w = np.ones(d)
+    pure, lin = pure_net(mdl.M, w, b=b), linear_net(mdl.M, w)
+    start = time.perf_counter()
+    got = {q: risk(q, pure, mdl, w, eps) for q in QUANTITIES}
+    lin_rob = robust_error(lin, mdl, w, 0.05)
+    elapsed = time.perf_counter() - start
+    tie = _multinomial_prob_large(d, p, lambda a, c: a == c)
+    rob = _multinomial_prob_large(d, p, lambda a, c: (1 - b) * abs(a - c) <= eps * math.sqrt(a + c))
+    assert abs(got["clean_error"].value - tie) < 1e-12, "clean error = P(tie)"
+    assert abs(got["robust_error"].value - rob) < 1e-12, f"robust {got['robust_error'].value} vs S3 sum {rob}"
+    lin_expected = _multinomial_prob_large(d, p, lambda a, c: abs(a - c) <= 0.05 * 64)
+    assert abs(lin_rob.value - lin_expected) < 1e-12, "linear: error iff |a - b| <= eps ||w*|| = 3.2"
+    for q, est in got.items():
+        assert est.method == "exact" and est.details["truncated_mass"] <= 1e-12, q
+    assert elapsed < 30.0, f"d = 4096 exact risks took {elapsed:.1f} s (should be a few seconds)"
+
+
+def test_pure_l2_restriction_to_few_inactive_features_is_exact():
+    """Beyond S3 (eps > b) the attack pushes inactive features; keeping floor(eps^2/b^2) per group suffices."""
+    d, b, eps = 40, 0.3, 0.75  # floor(eps^2 / b^2) = 6 inactive features can be pushed
+    w = np.r_[np.ones(25), 2.0 * np.ones(15)]
+    coef, thr = w.copy(), np.full(d, b)
+    atoms = grouped_atoms(w, 0.08, 1.0, odd=(coef,), even=(thr,))
+    small = atoms.restrict(6)
+    assert small.width < d
+    results = []
+    for law in (atoms, small):
+        Z = law.Z
+        y = tie_sign(Z @ w[law.columns], np.abs(Z) @ np.abs(w[law.columns]))
+        m = pure_l2_min_margin(coef[law.columns], y[:, None] * Z, thr[law.columns], eps).margin
+        results.append((law.P @ (m * (y != 0)), law.P @ ((m <= 1e-9) | (y == 0))))
+    assert np.allclose(results[0], results[1], atol=1e-13, rtol=0), f"full {results[0]} vs restricted {results[1]}"
+    res_full = pure_l2_min_margin(coef, atoms.Z[:50], thr, eps)
+    assert np.any(res_full.n_pushed > 0), "the radius really makes the attack push inactive features"
+
+
+# --------------------------------------------------------------------------- exact vs Monte Carlo
+
+
+@pytest.mark.parametrize("case", ["linear sigma=0", "linear sigma=0.6", "pure sigma=0 eps<b", "pure sigma=0 eps>b",
+                                  "linear linf identity", "pure linf identity"])
+def test_exact_agrees_with_monte_carlo(case):
+    d = 9
+    w = np.array([1.0, -1.0, 1.0, 0.5, -0.5, 0.5, 1.0, -1.0, 0.5])
+    sigma = 0.6 if "0.6" in case else 0.0
+    dictionary = "identity" if "identity" in case else "random"
+    mdl = _model(d, 0.35, sigma=sigma, dictionary=dictionary, seed=2)
+    net = linear_net(mdl.M, w, lam=0.8) if case.startswith("linear") else pure_net(mdl.M, w, b=0.3, lam=1.2)
+    eps = 0.7 if "eps>b" in case else 0.25
+    norm = "linf" if "linf" in case else "l2"
+    for q in QUANTITIES:
+        ex = risk(q, net, mdl, w, eps, norm)
+        mc = risk(q, net, mdl, w, eps, norm, method="mc", samples=40_000, seed=5, level=0.999)
+        assert ex.method == "exact" and mc.method == "mc", (ex.method, mc.method)
+        assert mc.lower <= ex.value <= mc.upper, f"{case}/{q}: exact {ex.value} outside MC 99.9% [{mc.lower}, {mc.upper}]"
+
+
+def test_pure_net_with_tiny_noise_matches_sigma_zero():
+    """sigma > 0 pure nets use Monte Carlo with the exact attack per sample; sigma -> 0 recovers the exact value."""
+    d, w = 9, np.ones(9)
+    exact = robust_error(pure_net(_model(d, 0.3).M, w, b=0.3), _model(d, 0.3), w, 0.2)
+    mdl = _model(d, 0.3, sigma=1e-7)
+    mc = robust_error(pure_net(mdl.M, w, b=0.3), mdl, w, 0.2, samples=30_000, level=0.999)
+    assert mc.method == "mc" and "exact l2 attack" in mc.details["how"]
+    assert mc.lower <= exact.value <= mc.upper
+
+
+def test_bound_interval_contains_the_exact_value_of_a_nearly_pure_net():
+    """A pure net with 1e-7 off-feature loadings is not recognised: PGD/certified bound must contain the pure value."""
+    d, w, b, eps = 8, np.ones(8), 0.3, 0.25
+    mdl = _model(d, 0.3)
+    pure = pure_net(mdl.M, w, b=b)
+    noise = 1e-7 * np.random.default_rng(0).standard_normal((d, d))
+    near = TwoLayerNet(W=pure.W + noise, a=pure.a, b=pure.b)
+    assert feature_form(near, mdl.M) is None
+    assert exact_available("robust_error", near, mdl, w, eps) == (False, exact_available("robust_error", near, mdl, w, eps)[1])
+    exact = robust_error(pure, mdl, w, eps)
+    bound = robust_error(near, mdl, w, eps, samples=4000, level=0.999, pgd={"steps": 30, "restarts": 3})
+    assert bound.method == "bound"
+    assert bound.lower <= exact.value <= bound.upper, f"{exact.value} outside [{bound.lower}, {bound.upper}]"
+    assert bound.details["attack"] <= bound.details["certified"]
+    loss = adversarial_logistic_loss(near, mdl, w, eps, samples=2000, level=0.999, pgd={"steps": 30, "restarts": 3})
+    assert loss.method == "bound"
+    assert loss.lower <= adversarial_logistic_loss(pure, mdl, w, eps).value <= loss.upper
+
+
+# --------------------------------------------------------------------------- invariances
+
+
+def test_l2_risks_do_not_depend_on_the_dictionary():
+    d = 10
+    w = np.array([1.0, 2.0, -1.0, 1.0, -2.0, 1.0, 1.0, 2.0, -1.0, 1.0])
+    for sigma, kinds in ((0.0, ("linear", "pure")), (0.5, ("linear",))):
+        ident, rand = _model(d, 0.3, sigma, "identity"), _model(d, 0.3, sigma, "random", seed=4)
+        for kind in kinds:
+            make = (lambda M: linear_net(M, w, lam=0.7)) if kind == "linear" else (lambda M: pure_net(M, w, b=0.35))
+            for q in QUANTITIES:
+                a, b_ = risk(q, make(ident.M), ident, w, 0.3), risk(q, make(rand.M), rand, w, 0.3)
+                assert a.method == b_.method == "exact"
+                assert abs(a.value - b_.value) < 1e-12, f"sigma={sigma} {kind} {q}: identity {a.value} vs random {b_.value}"
+
+
+def test_risks_invariant_under_feature_permutation_and_sign_flips():
+    d = 10
+    mdl = _model(d, 0.3, seed=7)
+    rng = np.random.default_rng(8)
+    w = np.array([1.0, 2.0, -1.0, 1.0, -2.0, 1.0, 0.5, 2.0, -1.0, 0.5])
+    perm, flip = rng.permutation(d), np.where(rng.random(d) < 0.5, -1.0, 1.0)
+    w2 = (flip * w)[perm]
+    for make in (lambda v: linear_net(mdl.M, v), lambda v: pure_net(mdl.M, v, b=0.3)):
+        for q in QUANTITIES:
+            a, b_ = risk(q, make(w), mdl, w, 0.4), risk(q, make(w2), mdl, w2, 0.4)
+            assert abs(a.value - b_.value) < 1e-12, f"{q}: {a.value} vs permuted/flipped {b_.value}"
+
+
+def test_linf_depends_on_the_dictionary():
+    d, w = 10, np.ones(10)
+    ident, rand = _model(d, 0.3, dictionary="identity"), _model(d, 0.3, dictionary="random")
+    eps = 0.25  # identity: dual = ||w||_1 = 10, threshold 2.5; random: ||M w||_1 < 10
+    assert math.floor(eps * np.abs(rand.M @ w).sum()) < 2
+    a = robust_error(linear_net(ident.M, w), ident, w, eps, "linf")
+    b_ = robust_error(linear_net(rand.M, w), rand, w, eps, "linf")
+    assert a.value - b_.value > 0.05, f"linf: identity {a.value} vs random {b_.value}"
+    # the pure net's l_inf worst case is exact only for a signed-permutation dictionary
+    assert robust_error(pure_net(ident.M, w, b=0.3), ident, w, eps, "linf").method == "exact"
+    ok, why = exact_available("robust_error", pure_net(rand.M, w, b=0.3), rand, w, eps, "linf")
+    assert not ok and "permutation" in why
+
+
+def test_mixed_net_with_zero_threshold_equals_linear_net():
+    d = 9
+    w = np.array([1.0, -1.0, 2.0, 1.0, -2.0, 1.0, 1.0, 2.0, -1.0])
+    for sigma in (0.0, 0.4):
+        mdl = _model(d, 0.3, sigma=sigma, seed=3)
+        Q = mixing_path(random_skew(d, seed=2), 1.3)
+        mixed, lin = mixed_net(mdl.M, w, Q, b=0.0, lam=0.6), linear_net(mdl.M, w, lam=0.6)
+        for norm in ("l2", "linf"):
+            for q in QUANTITIES:
+                a, b_ = risk(q, mixed, mdl, w, 0.3, norm), risk(q, lin, mdl, w, 0.3, norm)
+                assert a.method == "exact" and abs(a.value - b_.value) < 1e-12, f"sigma={sigma} {norm} {q}"
+
+
+# --------------------------------------------------------------------------- truncation, pairing, methods
+
+
+def test_truncated_law_interval_contains_the_precise_value():
+    d, w = 2000, np.ones(2000)
+    mdl = _model(d, 6 / d, sigma=0.3, dictionary="identity")
+    net = linear_net(mdl.M, w, lam=0.5)
+    for q in QUANTITIES:
+        fine, coarse = risk(q, net, mdl, w, 0.05, tol=1e-12), risk(q, net, mdl, w, 0.05, tol=1e-3)
+        assert coarse.details["truncated_mass"] > 1e-6
+        assert coarse.lower <= fine.value <= coarse.upper, f"{q}: {fine.value} not in [{coarse.lower}, {coarse.upper}]"
+        assert fine.upper - fine.lower < 1e-10
+
+
+def test_paired_difference_uses_common_random_numbers():
+    d, w = 9, np.ones(9)
+    mdl = _model(d, 0.3)
+    pure, lin = pure_net(mdl.M, w, b=0.3), linear_net(mdl.M, w)
+    exact = paired_risk_difference(pure, lin, mdl, w, "robust_error", 0.3)
+    assert exact.method == "exact"
+    direct = robust_error(pure, mdl, w, 0.3).value - robust_error(lin, mdl, w, 0.3).value
+    assert abs(exact.value - direct) < 1e-15 and direct < -0.05
+    mc = paired_risk_difference(pure, lin, mdl, w, "robust_error", 0.3, method="mc", samples=20_000, level=0.999)
+    assert mc.method == "mc" and mc.lower <= exact.value <= mc.upper
+    unpaired = [robust_error(n, mdl, w, 0.3, method="mc", samples=20_000, level=0.999) for n in (pure, lin)]
+    assert mc.width < unpaired[0].width + unpaired[1].width, "common random numbers narrow the interval"
+    # same samples: the difference of the separate MC values equals the paired mean
+    assert abs(mc.value - (unpaired[0].value - unpaired[1].value)) < 1e-12
+    noise = 1e-7 * np.random.default_rng(1).standard_normal((d, d))
+    near = TwoLayerNet(W=pure.W + noise, a=pure.a, b=pure.b)
+    bnd = paired_risk_difference(near, lin, mdl, w, "robust_error", 0.3, samples=3000, level=0.999,
+                                 pgd={"steps": 30, "restarts": 3})
+    assert bnd.method == "bound" and bnd.lower <= exact.value <= bnd.upper
+
+
+def test_methods_and_monte_carlo_reproducibility():
+    d, w = 8, np.ones(8)
+    mdl_u = SparseCodingModel(ModelConfig(d=d, p=0.3, magnitude=UniformMagnitude(0.5, 1.5)))
+    lin = linear_net(mdl_u.M, w)
+    with pytest.raises(ValueError, match="method='exact' is not available: the magnitude law"):
+        clean_error(lin, mdl_u, w, method="exact")
+    est = clean_error(lin, mdl_u, w, samples=5000)
+    assert est.method == "mc" and est.n == 5000
+    again = clean_error(lin, mdl_u, w, samples=5000)
+    assert est.value == again.value, "seeded Monte Carlo is reproducible"
+    assert clean_error(lin, mdl_u, w, samples=5000, seed=1).value != est.value
+    mdl = _model(30, 0.3)
+    Q = mixing_path(random_skew(30, seed=0), 0.5)
+    with pytest.raises(ValueError, match="method='exact' is not available"):
+        clean_error(mixed_net(mdl.M, np.ones(30), Q, b=0.2), mdl, np.ones(30), method="exact")
+
+
+# --------------------------------------------------------------------------- bad inputs
+
+
+def test_bad_inputs_name_the_parameter():
+    d, w = 6, np.ones(6)
+    mdl = _model(d, 0.3)
+    net = linear_net(mdl.M, w)
+    cases = [
+        (lambda: robust_error(net, mdl, w, -0.1), "eps"),
+        (lambda: robust_error(net, mdl, w, 0.1, norm="l3"), "norm"),
+        (lambda: clean_error(net, mdl, w, method="fast"), "method"),
+        (lambda: clean_error(net, mdl, np.ones(5)), "wstar"),
+        (lambda: clean_error(net, mdl, np.zeros(6)), "wstar"),
+        (lambda: clean_error(linear_net(np.eye(5), np.ones(5)), mdl, w), "net"),
+        (lambda: clean_error("net", mdl, w), "net"),
+        (lambda: clean_error(net, "model", w), "model"),
+        (lambda: clean_error(net, mdl, w, method="mc", samples=1), "samples"),
+        (lambda: clean_error(net, mdl, w, method="mc", seed=-1), "seed"),
+        (lambda: clean_error(net, mdl, w, level=1.0), "level"),
+        (lambda: clean_error(net, mdl, w, tol=-1.0), "tol"),
+        (lambda: robust_error(net, mdl, w, 0.1, pgd={"iters": 3}), "pgd"),
+        (lambda: risk("hinge_loss", net, mdl, w), "quantity"),
+        (lambda: paired_risk_difference(net, "b", mdl, w), "net_b"),
+    ]
+    for fn, name in cases:
+        with pytest.raises(ValueError, match=name):
+            fn()

@@ -1,0 +1,42 @@
+"""Run profiles: how much each check computes. Chosen by ``HYPOTHESIS_PROFILE`` or ``--profile``.
+
+``quick`` (default) keeps ``pytest theorems`` within a few minutes on 2 cores; ``ci`` is a
+little larger; ``thorough`` runs more examples, larger d and more seeds; ``stress`` is for
+the stress explorer. The hypothesis profile of the same name is registered in conftest.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+PROFILE_NAMES = ("quick", "ci", "thorough", "stress")
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    max_examples: int  # hypothesis examples per property
+    p1_d: int  # dimension of the exact-enumeration mixing-path study
+    p1_ts: tuple[float, ...]
+    p1_directions: int  # drawn mixing directions at t = 0
+    p2_dims: tuple[int, ...]
+    p3_seeds: int
+    p3_steps: int
+    mc_samples: int
+    pgd_restarts: int
+
+
+PROFILES = {
+    "quick": Profile("quick", 8, 8, (0.0, 0.1, 0.2, 0.4), 4, (16, 64, 256, 1024, 4096), 4, 1500, 100_000, 4),
+    "ci": Profile("ci", 15, 8, (0.0, 0.05, 0.1, 0.2, 0.4), 6, (16, 64, 256, 1024, 4096), 5, 2000, 200_000, 6),
+    "thorough": Profile("thorough", 60, 10, (0.0, 0.05, 0.1, 0.2, 0.3, 0.4, 0.6), 16,
+                        (16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192), 10, 4000, 1_000_000, 16),
+    "stress": Profile("stress", 200, 8, (0.0, 0.1, 0.2, 0.4), 8, (16, 64, 256, 1024, 4096), 4, 1500, 200_000, 8),
+}
+
+
+def active_profile_name(option: str | None = None) -> str:
+    name = option or os.environ.get("HYPOTHESIS_PROFILE") or "quick"
+    if name not in PROFILES:
+        raise ValueError(f"profile must be one of {', '.join(PROFILE_NAMES)}, got {name!r}")
+    return name

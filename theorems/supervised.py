@@ -1,0 +1,145 @@
+"""Population quantities for P1 and P2 (supervised pre-training), built on the exact engines.
+
+P1 works on the exact law of z (full enumeration, sigma = 0, unit magnitudes, identity
+dictionary: l2 quantities do not depend on the dictionary). The adversarial margin is exact
+at t = 0 (pure net, exact l2 attack) and a PGD upper bound for t > 0, so the adversarial loss
+there is a lower bound: a rise it shows is real. The optimisation over (b, lambda) uses that
+the net is homogeneous in lambda (margins scale with lambda), so lambda is a 1-D convex
+problem per b and b a 1-D profile (grid, then bounded Brent).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+
+import numpy as np
+from scipy import optimize
+
+from numerics import ModelConfig, PointMass, SparseCodingModel, linear_net, mixed_net, mixing_path, pure_net, random_skew
+from numerics.attacks.pgd import pgd_min_margin
+from numerics.attacks.pure_l2 import pure_l2_min_margin
+from numerics.estimates import Estimate
+from numerics.exact_law import enumerate_atoms, tie_sign
+from numerics.risk import clean_error, robust_error
+
+LAMBDA_MAX = 5.0
+B_MAX = 0.9
+
+
+@dataclass(frozen=True)
+class Lattice:
+    """The exact law of z for P1: atoms Z with probabilities P and labels y (ties y = 0)."""
+
+    Z: np.ndarray
+    P: np.ndarray
+    y: np.ndarray
+    w: np.ndarray
+
+
+@cache
+def lattice(d: int, p: float) -> Lattice:
+    atoms = enumerate_atoms(d, p, PointMass(1.0))
+    w = np.ones(d) / np.sqrt(d)
+    val, scale = atoms.linear_form(w)
+    y = tie_sign(val, scale)
+    return Lattice(atoms.dense(), atoms.P, y.astype(np.float64), w)
+
+
+def unit_margins(lat: Lattice, Q: np.ndarray | None, b: float, eps: float, *, restarts: int, seed: int,
+                 steps: int = 40) -> tuple[np.ndarray, str]:
+    """Worst-case margins of the lambda = 1 net (pure if Q is None) on every atom; method used."""
+    labelled = lat.y != 0
+    out = np.zeros(lat.y.size)  # ties: margin 0 whatever the net
+    Zl, yl = lat.Z[labelled], lat.y[labelled]
+    if Q is None:
+        coef = yl[:, None] * lat.w[None, :]
+        out[labelled] = pure_l2_min_margin(coef, Zl, b, eps).margin
+        return out, "exact"
+    net = mixed_net(np.eye(lat.w.size), lat.w, Q, b, 1.0)
+    if eps == 0:
+        out[labelled] = yl * net(Zl)
+        return out, "exact"
+    out[labelled] = pgd_min_margin(net, Zl, yl, eps, norm="l2", steps=steps, restarts=restarts, seed=seed)
+    return out, f"pgd(steps={steps}, restarts={restarts})"
+
+
+def loss_at(P: np.ndarray, margins: np.ndarray) -> tuple[float, float]:
+    """min over lambda in [0, LAMBDA_MAX] of sum P log(1 + exp(-lambda m)) (convex in lambda)."""
+    f = lambda lam: float(P @ np.logaddexp(0.0, -lam * margins))  # noqa: E731
+    r = optimize.minimize_scalar(f, bounds=(0.0, LAMBDA_MAX), method="bounded", options={"xatol": 1e-9})
+    return float(r.fun), float(r.x)
+
+
+def optimal_loss(lat: Lattice, Q: np.ndarray | None, eps: float, *, restarts: int, seed: int = 0,
+                 b_fixed: float | None = None, grid: int = 10) -> Estimate:
+    """min over (b, lambda) of the (adversarial) logistic loss; an Estimate of method 'optimisation'."""
+    cache_m: dict[float, tuple[float, float, str]] = {}
+
+    def profile(b: float) -> float:
+        if b not in cache_m:
+            m, how = unit_margins(lat, Q, b, eps, restarts=restarts, seed=seed)
+            val, lam = loss_at(lat.P, m)
+            cache_m[b] = (val, lam, how)
+        return cache_m[b][0]
+
+    if b_fixed is not None:
+        val = profile(float(b_fixed))
+        b_star, converged, nfev = float(b_fixed), True, 1
+    else:
+        bs = np.linspace(0.0, B_MAX, grid)
+        vals = [profile(float(b)) for b in bs]
+        i = int(np.argmin(vals))
+        lo, hi = bs[max(i - 1, 0)], bs[min(i + 1, grid - 1)]
+        r = optimize.minimize_scalar(profile, bounds=(lo, hi), method="bounded", options={"xatol": 1e-4})
+        b_star = float(r.x) if r.fun <= vals[i] else float(bs[i])
+        val = min(float(r.fun), float(vals[i]))
+        converged, nfev = bool(r.success), int(r.nfev) + grid
+    _, lam, how = cache_m[b_star] if b_star in cache_m else (val, float("nan"), "")
+    return Estimate(val, val, val, "optimisation",
+                    details={"converged": converged, "b": b_star, "lambda": lam, "evaluations": nfev,
+                             "attack": how, "lambda_max": LAMBDA_MAX, "b_range": [0.0, B_MAX] if b_fixed is None else [b_fixed, b_fixed]})
+
+
+def difference(a: Estimate, b: Estimate) -> Estimate:
+    """a - b for two optimisation results; converged only when both are."""
+    v = a.value - b.value
+    return Estimate(v, v, v, "optimisation", details={"converged": a.details["converged"] and b.details["converged"],
+                                                      "minuend": a.details, "subtrahend": b.details})
+
+
+# ------------------------------------------------------------------ P2
+def critical_radius(net, model: SparseCodingModel, w: np.ndarray, level: float, hi: float, *, iters: int = 14) -> tuple[float, int]:
+    """Smallest eps with exact robust error >= level (bisection on a monotone function); evaluations used."""
+    lo = 0.0
+    for _ in range(60):  # grow the bracket until the net is broken at hi
+        if robust_error(net, model, w, hi, norm="l2", method="exact").value >= level:
+            break
+        lo, hi = hi, hi * 2
+    for _ in range(iters):
+        mid = 0.5 * (lo + hi)
+        if robust_error(net, model, w, mid, norm="l2", method="exact").value >= level:
+            hi = mid
+        else:
+            lo = mid
+    return 0.5 * (lo + hi), 0.5 * (hi - lo)
+
+
+def p2_dimension(d: int, k: float, b: float, *, pure_is_linear: bool = False) -> dict:
+    """Exact clean errors and critical radii of the linear and the pure net at dimension d."""
+    model = SparseCodingModel(ModelConfig(d=d, p=min(1.0, k / d), sigma=0.0, dictionary="identity"))
+    w = np.ones(d) / np.sqrt(d)
+    lin = linear_net(model.M, w)
+    pure = lin if pure_is_linear else pure_net(model.M, w, b)
+    ce_lin = clean_error(lin, model, w, method="exact")
+    ce_pure = clean_error(pure, model, w, method="exact")
+    # Breaking half of what the clean net gets right: a level both nets share (A4).
+    level = ce_lin.value + 0.5 * (1.0 - ce_lin.value)
+    r_lin, h_lin = critical_radius(lin, model, w, level, hi=1.0 / np.sqrt(d))
+    r_pure, h_pure = critical_radius(pure, model, w, level, hi=max(0.05, b))
+    return {"d": d, "k": k, "b": b, "clean_error_linear": ce_lin, "clean_error_pure": ce_pure, "level": level,
+            "eps_c_linear": r_lin, "eps_c_linear_halfwidth": h_lin, "eps_c_pure": r_pure,
+            "eps_c_pure_halfwidth": h_pure, "ratio": r_pure / r_lin, "sqrt_d_over_k": float(np.sqrt(d / k))}
+
+
+def robust_curve(net, model, w, eps_grid) -> list[Estimate]:
+    return [robust_error(net, model, w, float(e), norm="l2", method="exact") for e in eps_grid]
