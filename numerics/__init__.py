@@ -8,6 +8,7 @@ from .dictionary import make_dictionary, random_skew
 from .estimates import Estimate, clopper_pearson, mean, paired_difference, proportion
 from .networks import TwoLayerNet, linear_net, mixed_net, mixing_path, pure_net, to_torch
 from .purity import effective_features, network_purity, node_purity
+from .risk import adversarial_logistic_loss, clean_error, logistic_loss, paired_risk_difference, robust_error
 from .sparse_coding import SparseCodingModel, labels
 
 __all__ = [
@@ -15,4 +16,5 @@ __all__ = [
     "Estimate", "clopper_pearson", "mean", "paired_difference", "proportion",
     "TwoLayerNet", "linear_net", "mixed_net", "mixing_path", "pure_net", "to_torch",
     "effective_features", "network_purity", "node_purity", "SparseCodingModel", "labels",
+    "adversarial_logistic_loss", "clean_error", "logistic_loss", "paired_risk_difference", "robust_error",
 ]

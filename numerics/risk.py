@@ -50,6 +50,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .attacks.linear import dual_norm
+from .attacks.pure_l2 import pure_l2_min_margin
 from .config import ModelConfig
 from .estimates import Estimate, mean, paired_difference, proportion
 from .exact_law import (TIE_RTOL, Atoms, enumerate_atoms, gaussian_error, gaussian_logistic, grouped_atoms,
@@ -102,13 +103,14 @@ def adversarial_logistic_loss(net, model, wstar, eps: float, norm: str = "l2", *
     return _estimate(_spec(net, model, wstar, eps, norm, True, True), method, samples, seed, level, pgd, tol)
 
 
-def risk(quantity: str, net, model, wstar, eps: float = 0.0, norm: str = "l2", **kwargs) -> Estimate:
-    """Dispatch by name: ``quantity`` in ``QUANTITIES``."""
+def risk(quantity: str, net, model, wstar, eps: float = 0.0, norm: str = "l2", *, method: str = "auto",
+         samples: int = 200_000, seed: int = 0, level: float = 0.99, pgd: dict | None = None,
+         tol: float = 1e-12) -> Estimate:
+    """Dispatch by name: ``quantity`` in ``QUANTITIES`` (``eps``/``norm`` ignored by the clean ones)."""
     require_choice("quantity", quantity, QUANTITIES)
     robust, loss = "robust" in quantity or "adversarial" in quantity, "loss" in quantity
     return _estimate(_spec(net, model, wstar, eps if robust else 0.0, norm, robust, loss),
-                     kwargs.pop("method", "auto"), kwargs.pop("samples", 200_000), kwargs.pop("seed", 0),
-                     kwargs.pop("level", 0.99), kwargs.pop("pgd", None), kwargs.pop("tol", 1e-12), **kwargs)
+                     method, samples, seed, level, pgd, tol)
 
 
 def exact_available(quantity: str, net, model, wstar, eps: float = 0.0, norm: str = "l2") -> tuple[bool, str]:
@@ -446,8 +448,6 @@ def _clean_margin(net: TwoLayerNet, x: np.ndarray, y: np.ndarray) -> tuple[np.nd
 
 def pure_l2_margins(coef: np.ndarray, V: np.ndarray, thr: np.ndarray, eps: float) -> np.ndarray:
     """``min_{||u||_2 <= eps} sum_i coef_i soft(V_i + u_i, thr_i)`` per row (exact; features with coef 0 dropped)."""
-    from .attacks.pure_l2 import pure_l2_min_margin
-
     keep = coef != 0
     if not np.any(keep):
         return np.zeros(len(V))
@@ -541,6 +541,7 @@ def _mc_margins(spec: _Spec, samples: int, seed: int, pgd: dict) -> _MCMargins:
 def _attack_and_certificate(spec: _Spec, x: np.ndarray, y: np.ndarray, clean: np.ndarray, seed: int,
                             pgd: dict) -> tuple[np.ndarray, np.ndarray]:
     """PGD margins (>= the worst case) and certified margins (<= it); ties ``y = 0`` keep margin 0."""
+    # imported here: they import torch, which exact and linear work never needs
     from .attacks.certified import certified_min_margin
     from .attacks.pgd import pgd_min_margin
 

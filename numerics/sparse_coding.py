@@ -99,7 +99,13 @@ class SparseCodingModel:
 
 
 def labels(z: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """``y = sign(<w, z>)`` per row, with ``sign(0) = 0`` (counted as an error for every net)."""
+    """``y = sign(<w, z>)`` per row, with ``sign(0) = 0`` (counted as an error for every net).
+
+    An exact zero of ``<w, z>`` comes out of floating point as ~1e-17, so values within
+    ``TIE_RTOL`` of the sum of the terms' sizes count as 0 (the exact engine's rule).
+    """
+    from .exact_law import tie_sign
+
     z = require_array("z", z, ndim=2)
     w = require_array("w", w, shape=(z.shape[1],))
-    return np.sign(z @ w)
+    return tie_sign(z @ w, np.abs(z) @ np.abs(w))

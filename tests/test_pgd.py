@@ -300,3 +300,9 @@ def test_bad_arguments_raise_value_error_naming_the_parameter():
         pgd_attack(nn.Linear(10, 2).double(), x, y, 0.1, steps=1)
     with pytest.raises(ValueError, match="dtype"):
         pgd_min_margin(net, x.numpy(), y.numpy(), 0.1, dtype=torch.int64)
+    with pytest.raises(ValueError, match="net"):
+        pgd_min_margin("net", x.numpy(), y.numpy(), 0.1)
+    with pytest.raises(ValueError, match="y"):
+        pgd_min_margin(net, x.numpy(), y.numpy()[:2], 0.1)
+    with pytest.raises(ValueError, match="x"):
+        pgd_min_margin(net, x.numpy()[0], y.numpy(), 0.1)

@@ -187,7 +187,7 @@ def test_typical_population_structure_bisection_matches_full_count_enumeration()
     enumerates every count of every class (including the full inactive one)."""
     rng = np.random.default_rng(3)
     d = 256
-    for case, (r, b, eps) in enumerate([(1.0, 0.3, 0.8), (1.0, 0.3, 1.6), (1.0, 0.6, 2.0), (0.5, 0.7, 1.5)]):
+    for case, (r, b, eps) in enumerate([(1.0, 0.3, 2.5), (1.0, 0.3, 1.6), (1.0, 0.6, 3.5), (0.5, 0.7, 1.5)]):
         wstar = rng.normal(size=d) if case % 2 else np.ones(d)
         z = (rng.random(d) < 0.03) * rng.choice([-1.0, 1.0], d) * r
         y = np.sign(z @ wstar) or 1.0
@@ -261,22 +261,26 @@ def test_s3_easy_regime_closed_form_and_its_boundaries():
             want = easy_regime_drop(wstar, active, eps, lam)
             assert abs(drop - want) <= 1e-12, f"S3: drop {drop} vs lam eps ||w*_S|| = {want} (tol 1e-12)"
         assert not in_easy_regime(wstar, active, radius * 1.01 + 1e-9, b)
-    # past the saturation bound (radius < b): the largest aligned coordinate saturates, drop < formula
+    # past the saturation bound (here (1 - b') ||w_S|| / max |w_i| < b'): the largest aligned
+    # coordinate saturates at 1 - b' and the drop falls below the formula
+    b2 = 0.7
     active = np.zeros(d, bool)
     active[:3] = True
     w3 = np.zeros(d)
     w3[:3] = [3.0, 0.5, 0.5]
-    radius = easy_regime_radius(w3, active, b)
-    assert radius < b
+    radius = easy_regime_radius(w3, active, b2)
+    assert abs(radius - 0.3 * np.sqrt(9.5) / 3.0) <= 1e-15 and radius < b2
     z = active * 1.0
-    res = pure_l2_min_margin(lam * w3, z, b, b)
-    assert res.n_saturated == 1
-    assert res.clean_margin - res.margin < easy_regime_drop(w3, active, b, lam) - 1e-6
-    # past b: inactive features with large weight are pushed, drop > formula
+    res = pure_l2_min_margin(lam * w3, z, b2, 0.4)  # radius < 0.4 < b'
+    assert res.n_saturated == 1 and res.n_pushed == 0
+    want = lam * (3.0 * 0.3 + 0.5 * np.sqrt(2) * np.sqrt(0.4**2 - 0.3**2))  # saturated + water-filled rest
+    assert abs(res.clean_margin - res.margin - want) <= 1e-12
+    assert want < easy_regime_drop(w3, active, 0.4, lam) - 1e-3
+    # past b: heavy inactive features get pushed through their dead zone, the drop exceeds the formula
     w4 = np.ones(d)
-    res = pure_l2_min_margin(lam * w4 * 5, z, b, 3 * b)
+    res = pure_l2_min_margin(lam * w4, z, b, 3.0)
     assert res.n_pushed > 0
-    assert res.clean_margin - res.margin > easy_regime_drop(w4, active, 3 * b, lam * 5) + 1e-6
+    assert res.clean_margin - res.margin > easy_regime_drop(w4, active, 3.0, lam) + 1e-3
 
 
 def test_eps_zero_gives_the_clean_margin():

@@ -18,7 +18,6 @@ from numerics.risk import (
     clean_error,
     exact_available,
     feature_form,
-    logistic_loss,
     paired_risk_difference,
     risk,
     robust_error,
@@ -158,6 +157,21 @@ def test_exact_agrees_with_monte_carlo(case):
         assert mc.lower <= ex.value <= mc.upper, f"{case}/{q}: exact {ex.value} outside MC 99.9% [{mc.lower}, {mc.upper}]"
 
 
+def test_enumeration_of_a_general_net_agrees_with_monte_carlo():
+    d = 8
+    mdl = _model(d, 0.4, seed=1)
+    w = np.array([1.0, -0.5, 2.0, 1.0, 0.3, -1.0, 1.5, 0.7])
+    net = mixed_net(mdl.M, w, mixing_path(random_skew(d, seed=3), 0.7), b=0.4, lam=0.9)
+    relu = TwoLayerNet(W=np.random.default_rng(2).standard_normal((5, d)), a=np.array([1.0, -1.0, 0.5, 2.0, -0.3]),
+                       b=np.full(5, 0.1), activation="relu", c=-0.2)
+    for n in (net, relu):
+        for q in ("clean_error", "logistic_loss"):
+            ex = risk(q, n, mdl, w)
+            mc = risk(q, n, mdl, w, method="mc", samples=40_000, seed=9, level=0.999)
+            assert ex.method == "exact" and ex.details["how"] == "enumeration"
+            assert mc.lower <= ex.value <= mc.upper, f"{n.activation} {q}: {ex.value} outside [{mc.lower}, {mc.upper}]"
+
+
 def test_pure_net_with_tiny_noise_matches_sigma_zero():
     """sigma > 0 pure nets use Monte Carlo with the exact attack per sample; sigma -> 0 recovers the exact value."""
     d, w = 9, np.ones(9)
@@ -176,7 +190,8 @@ def test_bound_interval_contains_the_exact_value_of_a_nearly_pure_net():
     noise = 1e-7 * np.random.default_rng(0).standard_normal((d, d))
     near = TwoLayerNet(W=pure.W + noise, a=pure.a, b=pure.b)
     assert feature_form(near, mdl.M) is None
-    assert exact_available("robust_error", near, mdl, w, eps) == (False, exact_available("robust_error", near, mdl, w, eps)[1])
+    ok, why = exact_available("robust_error", near, mdl, w, eps)
+    assert not ok and "not feature-aligned" in why
     exact = robust_error(pure, mdl, w, eps)
     bound = robust_error(near, mdl, w, eps, samples=4000, level=0.999, pgd={"steps": 30, "restarts": 3})
     assert bound.method == "bound"
@@ -219,8 +234,8 @@ def test_risks_invariant_under_feature_permutation_and_sign_flips():
 def test_linf_depends_on_the_dictionary():
     d, w = 10, np.ones(10)
     ident, rand = _model(d, 0.3, dictionary="identity"), _model(d, 0.3, dictionary="random")
-    eps = 0.25  # identity: dual = ||w||_1 = 10, threshold 2.5; random: ||M w||_1 < 10
-    assert math.floor(eps * np.abs(rand.M @ w).sum()) < 2
+    eps = 0.35  # identity: dual = ||w||_1 = 10, threshold 3.5; random: ||M w||_1 = 8.1, threshold 2.83
+    assert math.floor(eps * np.abs(rand.M @ w).sum()) < 3
     a = robust_error(linear_net(ident.M, w), ident, w, eps, "linf")
     b_ = robust_error(linear_net(rand.M, w), rand, w, eps, "linf")
     assert a.value - b_.value > 0.05, f"linf: identity {a.value} vs random {b_.value}"
@@ -254,26 +269,27 @@ def test_truncated_law_interval_contains_the_precise_value():
         fine, coarse = risk(q, net, mdl, w, 0.05, tol=1e-12), risk(q, net, mdl, w, 0.05, tol=1e-3)
         assert coarse.details["truncated_mass"] > 1e-6
         assert coarse.lower <= fine.value <= coarse.upper, f"{q}: {fine.value} not in [{coarse.lower}, {coarse.upper}]"
-        assert fine.upper - fine.lower < 1e-10
+        # slack = truncated mass (3e-13) x the largest loss (log 2 + ||u||_1 = 1000) + quadrature error
+        assert fine.upper - fine.lower < 1e-9, f"{q}: width {fine.upper - fine.lower} at tol 1e-12"
 
 
 def test_paired_difference_uses_common_random_numbers():
     d, w = 9, np.ones(9)
     mdl = _model(d, 0.3)
     pure, lin = pure_net(mdl.M, w, b=0.3), linear_net(mdl.M, w)
-    exact = paired_risk_difference(pure, lin, mdl, w, "robust_error", 0.3)
+    exact = paired_risk_difference(pure, lin, mdl, w, "robust_error", 0.4)
     assert exact.method == "exact"
-    direct = robust_error(pure, mdl, w, 0.3).value - robust_error(lin, mdl, w, 0.3).value
+    direct = robust_error(pure, mdl, w, 0.4).value - robust_error(lin, mdl, w, 0.4).value
     assert abs(exact.value - direct) < 1e-15 and direct < -0.05
-    mc = paired_risk_difference(pure, lin, mdl, w, "robust_error", 0.3, method="mc", samples=20_000, level=0.999)
+    mc = paired_risk_difference(pure, lin, mdl, w, "robust_error", 0.4, method="mc", samples=20_000, level=0.999)
     assert mc.method == "mc" and mc.lower <= exact.value <= mc.upper
-    unpaired = [robust_error(n, mdl, w, 0.3, method="mc", samples=20_000, level=0.999) for n in (pure, lin)]
+    unpaired = [robust_error(n, mdl, w, 0.4, method="mc", samples=20_000, level=0.999) for n in (pure, lin)]
     assert mc.width < unpaired[0].width + unpaired[1].width, "common random numbers narrow the interval"
     # same samples: the difference of the separate MC values equals the paired mean
     assert abs(mc.value - (unpaired[0].value - unpaired[1].value)) < 1e-12
     noise = 1e-7 * np.random.default_rng(1).standard_normal((d, d))
     near = TwoLayerNet(W=pure.W + noise, a=pure.a, b=pure.b)
-    bnd = paired_risk_difference(near, lin, mdl, w, "robust_error", 0.3, samples=3000, level=0.999,
+    bnd = paired_risk_difference(near, lin, mdl, w, "robust_error", 0.4, samples=3000, level=0.999,
                                  pgd={"steps": 30, "restarts": 3})
     assert bnd.method == "bound" and bnd.lower <= exact.value <= bnd.upper
 

@@ -150,3 +150,9 @@ _register(Claim(
         _c("threshold_zero", "threshold fixed at 0: the activation is linear, rotation symmetry leaves no purification signal"),
     ),
 ))
+
+# --- P4 (contrastive pre-training) entries: theorems/test_contrastive.py ---
+
+# --- P5 (downstream inheritance) entries: theorems/test_downstream.py ---
+
+# --- Q1-Q10 (beyond the paper) entries: theorems/test_explore.py ---

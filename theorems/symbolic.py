@@ -29,7 +29,10 @@ def dual_norm_minimum(norm: str, d: int):
         sols = sp.solve([sp.diff(L, di) for di in dl] + [sum(di**2 for di in dl) - eps**2], list(dl) + [mu], dict=True)
         values = [sp.simplify(sum(vi * s[di] for vi, di in zip(v, dl))) for s in sols]
         expr = -eps * sp.sqrt(sum(vi**2 for vi in v))
-        assert any(sp.simplify(val - expr) == 0 for val in values), values
+        # Every stationary value squares to eps^2 ||v||^2 and they come in a +- pair: the minimum is -eps ||v||.
+        sq = sp.expand(eps**2 * sum(vi**2 for vi in v))
+        assert all(sp.simplify(sp.expand(val**2) - sq) == 0 for val in values), values
+        assert any(sp.simplify(a + b) == 0 for a in values for b in values), values
         notes.append(f"stationary values {values}; the minimum is {expr}")
     elif norm == "linf":
         # Separable over coordinates: each delta_i in [-eps, eps] minimises v_i delta_i at an endpoint.
@@ -160,4 +163,5 @@ def sparse_moments(d: int = 3):
         "second_matches": sp.simplify(second - closed_second) == 0,
         "fourth_matches": sp.simplify(fourth - closed_fourth) == 0,
         "second": str(closed_second), "fourth": str(sp.factor(closed_fourth)), "d": d,
+        "exprs": (closed_second, closed_fourth), "symbols": {"w": w, "p": p, "m2": m2, "m4": m4},
     }

@@ -16,7 +16,7 @@ from numerics.activations import relu_intercept, soft_threshold
 from numerics.attacks.linear import dual_norm, linear_min_margin, linear_worst_delta
 from numerics.attacks.pgd import pgd_min_margin
 from numerics.attacks.pure_l2 import pure_l2_min_margin
-from numerics.estimates import Estimate, paired_difference
+from numerics.estimates import Estimate, mean, paired_difference
 from numerics.networks import TwoLayerNet
 
 from . import strategies as rs
@@ -190,3 +190,160 @@ def test_S4(claim_run):
 @pytest.mark.claim("S4", control="threshold_positive")
 def test_S4_control_threshold(claim_run):
     claim_run.control("threshold_positive", s4_outcome, b=0.3)
+
+
+# ---------------------------------------------------------------- S3 pure-net easy regime
+def _s3_point(params: dict):
+    d, n_act = params["d"], params["n_active"]
+    w = np.asarray(params["wstar"])
+    z = np.zeros(d)
+    z[:n_act] = params["z_signs"]
+    y = np.sign(w @ z) or 1.0  # the drop formula concerns y in {-1, +1}; a tie is given y = +1
+    return w, z, y, z != 0
+
+
+def check_s3(params: dict) -> tuple[list, dict]:
+    """The sympy drop lambda eps ||w*_S|| vs the exact attack on the pure net; linear drop lambda eps ||w*||."""
+    w, z, y, active = _s3_point(params)
+    b, eps, lam = params["b"], params["eps"], params["lam"]
+    n_act = params["n_active"]
+    sym = symbolic.pure_net_easy_drop(n_act)
+    ws = sp.symbols(f"w1:{n_act + 1}", positive=True)
+    formula = lam * float(sym["drop"].subs({**dict(zip(ws, np.abs(w[:n_act]).tolist())), sp.Symbol("eps", positive=True): eps})) if eps > 0 else 0.0
+    res = pure_l2_min_margin((y * lam * w)[None, :], z[None, :], b, eps)
+    exact_drop = float(res.clean_margin[0] - res.margin[0])
+    lin_drop = float(lam * w @ z * y - linear_min_margin(np.array([lam * y * (w @ z)]), lam * w, eps, "l2")[0])
+    conds = [agree("sympy drop - exact attack drop", formula, exact_drop),
+             agree("linear drop - lambda eps ||w*||", lin_drop, lam * eps * np.linalg.norm(w))]
+    return conds, {"formula": formula, "exact_drop": exact_drop, "linear_drop": lin_drop,
+                   "n_pushed": int(res.n_pushed[0]), "n_saturated": int(res.n_saturated[0])}
+
+
+def s3_past_boundaries() -> list[dict]:
+    """What the exact attack does past each boundary (d = 16, 3 aligned active features, uniform w*, b = 0.3)."""
+    d, b = 16, 0.3
+    w = np.ones(d) / np.sqrt(d)
+    z = np.zeros(d)
+    z[:3] = 1.0
+    rows = []
+    for eps in (0.2, 0.3, 0.45, 0.7, 1.0, 1.5, 2.5):
+        res = pure_l2_min_margin(w[None, :], z[None, :], b, eps)
+        formula = eps * np.linalg.norm(w[:3])
+        rows.append({"eps": eps, "inside_regime": bool(eps <= min(b, (1 - b) * np.sqrt(3))),
+                     "formula_drop": formula, "exact_drop": float(res.clean_margin[0] - res.margin[0]),
+                     "n_pushed": int(res.n_pushed[0]), "n_saturated": int(res.n_saturated[0]),
+                     "margin_after_attack": float(res.margin[0])})
+    return rows
+
+
+def s3_outcome(*, inside: bool = True) -> Outcome:
+    tally = PropertyTally("S3", "symbolic+exact")
+
+    @given(rs.easy_regime(inside=inside))
+    def prop(params):
+        conds, numbers = check_s3(params)
+        tally.judge(params, conds, numbers)
+
+    run_property(tally, prop)
+    sym = symbolic.pure_net_easy_drop(3)
+    return tally.outcome({
+        "sympy_drop_3_features": str(sym["drop"]), "sympy_optimal_allocation": {k: str(v) for k, v in sym["allocation"].items()},
+        "critical_radius_ratio_uniform_wstar": str(sym["ratio"]), "regime_boundaries": sym["boundaries"],
+        "past_the_boundaries": s3_past_boundaries(),
+        "reading": "Inside the regime the drop is the Cauchy-Schwarz value. Past eps = b the attack may push inactive "
+                   "features through their dead zones (n_pushed > 0) and the drop exceeds the formula; past the "
+                   "saturation boundary aligned features stop at the dead-zone edge (n_saturated > 0) and the drop "
+                   "falls below it until pushing through pays.",
+    })
+
+
+@pytest.mark.claim("S3")
+def test_S3(claim_run):
+    claim_run.main(s3_outcome)
+
+
+@pytest.mark.claim("S3", control="past_boundary")
+def test_S3_control_past_boundary(claim_run):
+    claim_run.control("past_boundary", s3_outcome, inside=False)
+
+
+# ---------------------------------------------------------------- S5 sparse-coding moments
+def _magnitude(spec: dict):
+    from numerics.config import PointMass, UniformMagnitude
+
+    return PointMass(spec["value"]) if spec["kind"] == "point" else UniformMagnitude(spec["low"], spec["high"])
+
+
+def _symbolic_moments(params: dict) -> tuple[float, float]:
+    """Evaluate the sympy-derived E S^2 and E S^4 (derived for d = 3; zero-padding w gives any d <= 3)."""
+    from numerics.exact_law import magnitude_moment
+
+    mag = _magnitude(params["magnitude"])
+    w = list(params["w"])
+    facts = symbolic.sparse_moments(max(3, len(w)))
+    w = w + [0.0] * (facts["d"] - len(w))
+    sym = facts["symbols"]
+    subs = dict(zip(sym["w"], w))
+    subs.update({sym["p"]: params["p"], sym["m2"]: magnitude_moment(mag, 2), sym["m4"]: magnitude_moment(mag, 4)})
+    second, fourth = facts["exprs"]
+    return float(second.subs(subs)), float(fourth.subs(subs))
+
+
+def check_s5(params: dict, *, shared_sign: bool = False, n: int = 200_000) -> tuple[list, dict]:
+    """Sympy moments vs the exact pmf (point masses) or Monte Carlo with a 99.9% t-interval (any law)."""
+    from numerics.exact_law import inner_product_pmf
+
+    second, fourth = _symbolic_moments(params)
+    w = np.asarray(params["w"])
+    mag = _magnitude(params["magnitude"])
+    model = SparseCodingModel(ModelConfig(d=len(w), p=params["p"], magnitude=mag, dictionary="identity"))
+    conds, numbers = [], {"formula_second": second, "formula_fourth": fourth}
+    if params["magnitude"]["kind"] == "point" and not shared_sign:
+        law = inner_product_pmf(w, params["p"], mag)
+        numbers.update(exact_second=law.moment(2), exact_fourth=law.moment(4))
+        conds += [agree("E S^2 exact pmf - formula", law.moment(2), second, 1e-9),
+                  agree("E S^4 exact pmf - formula", law.moment(4), fourth, 1e-9),
+                  agree("E S exact pmf", law.moment(1), 0.0, 1e-9)]
+    rng = np.random.default_rng(abs(hash(str(params))) % 2**32)
+    z = model.sample_z(n, rng)
+    if shared_sign:  # dependent coordinates: every active feature takes the sign of the first
+        z = np.abs(z) * np.where(rng.random((n, 1)) < 0.5, -1.0, 1.0)
+    s = z @ w
+    m2 = mean(s**2, level=0.999)
+    numbers.update(mc_second=m2.to_dict())
+    if second > 1e-12:
+        # The MC interval must contain the formula; a violation beyond 5% relative is a failure.
+        inside = condition("|E S^2 MC - formula| / formula beyond the 99.9% CI", Estimate(
+            max(0.0, max(m2.lower - second, second - m2.upper)) / second,
+            max(0.0, max(m2.lower - second, second - m2.upper)) / second,
+            max(0.0, max(m2.lower - second, second - m2.upper)) / second, "mc", level=0.999, n=n), "below", 0.05)
+        conds.append(inside)
+    else:  # w = 0: S is identically 0
+        conds.append(agree("E S^2 MC with w = 0", m2.value, 0.0))
+    return conds, numbers
+
+
+def s5_outcome(*, shared_sign: bool = False) -> Outcome:
+    tally = PropertyTally("S5", "symbolic+exact+mc")
+
+    @given(rs.sparse_moments())
+    def prop(params):
+        conds, numbers = check_s5(params, shared_sign=shared_sign)
+        tally.judge(params, conds, numbers)
+
+    run_property(tally, prop)
+    facts = symbolic.sparse_moments(3)
+    ok = facts["mean_zero"] and facts["second_matches"] and facts["fourth_matches"]
+    out = tally.outcome({"sympy": {k: v for k, v in facts.items() if k not in ("exprs", "symbols")}, "shared_sign": shared_sign})
+    out.conditions.append(condition("sympy derivation matches the closed forms (1 = yes)", Estimate.exact(float(ok)), "above", 0.5))
+    return out
+
+
+@pytest.mark.claim("S5")
+def test_S5(claim_run):
+    claim_run.main(s5_outcome)
+
+
+@pytest.mark.claim("S5", control="shared_sign")
+def test_S5_control_shared_sign(claim_run):
+    claim_run.control("shared_sign", s5_outcome, shared_sign=True)

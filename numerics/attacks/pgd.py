@@ -47,7 +47,7 @@ from torch import nn
 
 from ..networks import TwoLayerNet
 from ..torch_nets import TorchTwoLayer
-from ..validation import require_choice, require_int, require_real
+from ..validation import require_array, require_choice, require_int, require_real
 
 NORMS = ("l2", "linf")
 
@@ -117,19 +117,23 @@ def pgd_min_margin(
     the numpy net when ``net`` is a :class:`TwoLayerNet`. Arguments as in
     :func:`pgd_attack`; by default restart 0 starts at ``delta = 0`` (see module docstring).
     """
-    x_np = np.asarray(x, dtype=np.float64) if not isinstance(x, torch.Tensor) else x.detach().cpu().double().numpy()
-    if x_np.ndim != 2:
-        raise ValueError(f"x must be a 2-D array (n, d), got shape {x_np.shape}")
-    if dtype is None:
-        dtype = torch.float64 if isinstance(net, TwoLayerNet) else _module_dtype(net)
+    as_np = lambda v: v.detach().cpu().double().numpy() if isinstance(v, torch.Tensor) else v  # noqa: E731
+    x_np = require_array("x", as_np(x), ndim=2)
+    y_np = require_array("y", as_np(y), shape=(x_np.shape[0],))
+    if isinstance(net, TwoLayerNet):
+        default, device = torch.float64, torch.device("cpu")
+    elif isinstance(net, nn.Module):
+        default, device = _module_dtype_device(net)
+    else:
+        raise ValueError(f"net must be a TwoLayerNet or a torch.nn.Module, got {type(net).__name__}")
+    dtype = default if dtype is None else dtype
     if dtype not in (torch.float32, torch.float64):
         raise ValueError(f"dtype must be torch.float32 or torch.float64, got {dtype}")
-    xt = torch.as_tensor(x_np, dtype=dtype)
-    yt = torch.as_tensor(np.asarray(y, dtype=np.float64), dtype=dtype)
+    xt = torch.as_tensor(x_np, dtype=dtype, device=device)
+    yt = torch.as_tensor(y_np, dtype=dtype, device=device)
     delta = pgd_attack(net, xt, yt, eps, norm, steps, restarts, step_size, seed, zero_start=zero_start)
     if isinstance(net, TwoLayerNet):
-        x_adv = x_np + delta.double().numpy()
-        return np.asarray(y, dtype=np.float64) * net(x_adv)
+        return y_np * net(x_np + delta.double().numpy())
     with torch.no_grad():
         return (yt * _scores(net, xt + delta)).double().cpu().numpy()
 
@@ -163,11 +167,11 @@ def _generator(seed, device) -> torch.Generator:
     return torch.Generator(device=device).manual_seed(require_int("seed", seed, low=0))
 
 
-def _module_dtype(model) -> torch.dtype:
+def _module_dtype_device(model: nn.Module) -> tuple[torch.dtype, torch.device]:
     for p in model.parameters():
         if p.is_floating_point():
-            return p.dtype
-    return torch.get_default_dtype()
+            return p.dtype, p.device
+    return torch.get_default_dtype(), torch.device("cpu")
 
 
 def _scores(model: nn.Module, z: torch.Tensor) -> torch.Tensor:

@@ -29,6 +29,13 @@ Exact algorithm and its proofs.
 (b) Only features with ``alpha_i + gap_i < eps`` can be usefully pushed: if ``i`` in P has
     ``t_i <= alpha_i + gap_i`` then ``c(t_i - gap) <= c min(t_i, alpha)``, so the same ``t`` is at
     least as good for ``P - {i}``. In particular ``eps <= min b`` means no pushing at all.
+(e) Gain bound. Let ``L0`` be the mass ``sum c^2`` of the linear features. Pushing i adds mass
+    ``c_i^2`` and costs ``c_i gap_i``; with ``Phi`` as in (d) (any fixed other choices, mass
+    ``L >= L0``), ``Phi(L + a) - Phi(L) <= eps (sqrt(L + a) - sqrt(L)) <= eps (sqrt(L0 + a) -
+    sqrt(L0))`` (take the optimal budget split of ``L + a`` for L; ``B <= eps^2``), and un-pushing
+    i can only enlarge the unpushed set. So if ``eps c_i^2 / (sqrt(L0 + c_i^2) + sqrt(L0)) <= c_i gap_i``
+    removing i from any pushed set never lowers the value: i is never pushed. This prunes the
+    small-weight features (e.g. most noisy inactive ones when ``sigma > 0``).
 (c) Dominance. Write ``psi_i = c_i g_i`` with ``g_i`` of slope 1 except on the dead interval
     ``I_i = [alpha_i, alpha_i + gap_i]``. If ``c_i >= c_j`` and ``I_i`` is contained in ``I_j``
     (same interval, or ``alpha = 0`` for both and ``gap_i <= gap_j``), then for ``x < y``,
@@ -350,11 +357,13 @@ def _solve(c, alpha, gap, eps, max_candidates):
     eps2 = eps * eps
     live = c > 0
     linear = live & (gap == 0)
-    pushable = live & (gap > 0) & (alpha + gap < eps)
+    L0 = np.where(linear, c * c, 0.0).sum(axis=1)
+    # Docstring (b) and (e): a pushed feature must cross its dead zone and must pay for its gap.
+    gain = eps * c / (np.sqrt(L0[:, None] + c * c) + np.sqrt(L0)[:, None] + (c == 0))
+    pushable = live & (gap > 0) & (alpha + gap < eps) & (gain > gap)
     wf_mask = live & (alpha > 0) & (gap > 0)
     dead_push = pushable & (alpha == 0)
     alpha_push = pushable & (alpha > 0)
-    L0 = np.where(linear, c * c, 0.0).sum(axis=1)
 
     # Chains (docstring (c)): identical (alpha, gap) for alpha > 0, identical gap for dead ones.
     order = _c_order(c)
