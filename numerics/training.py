@@ -66,10 +66,13 @@ class TrainConfig:
     pgd_steps``, Madry et al.); eps_ramp: fraction of the steps over which eps ramps up
     linearly from 0; monitor_eps: if set, the logged robust accuracy is measured by a
     separate PGD at this radius (otherwise at the training radius ``eps_t``, for free);
-    threshold ("fixed" | "shared" | "per_node"): how the soft threshold b is trained;
-    b_init: its initial value; activation; width m, init_scale, dtype: random init used
-    when no net is given; n_train: draw a fixed sample of this size (None = online);
-    seed; log_every; progress: tqdm bar (shown only on a tty).
+    threshold ("fixed" | "shared" | "per_node"): how the soft threshold b is trained
+    (a "shared" threshold given a net starts at its ``b[0]``, TorchTwoLayer's rule); train_first,
+    train_head: train W, and (a, c) (e.g. a clean head on a frozen layer, MODEL.md P5);
+    activation, width m, init_scale (W and a ~ init_scale N(0, 1) entrywise, see
+    ``TorchTwoLayer.random_init``), b_init: the random init used when no net is given (a
+    given net keeps its own); dtype ("float32" | "float64"); n_train: draw a fixed sample
+    of this size once (None = online); seed; log_every; progress: tqdm bar (tty only).
     """
 
     steps: int = 3000
@@ -88,6 +91,8 @@ class TrainConfig:
     monitor_eps: float | None = None
     threshold: str = "shared"
     b_init: float = 0.0
+    train_first: bool = True
+    train_head: bool = True
     activation: str = "soft_threshold"
     width: int = 64
     init_scale: float = 0.01
@@ -125,8 +130,11 @@ class TrainConfig:
             s(self, "n_train", require_int("n_train", self.n_train, low=1))
         s(self, "seed", require_int("seed", self.seed, low=0, high=2**63 - 1))
         s(self, "log_every", require_int("log_every", self.log_every, low=1))
-        if not isinstance(self.progress, bool):
-            raise ValueError(f"progress must be a bool, got {self.progress!r}")
+        for name in ("train_first", "train_head", "progress"):
+            if not isinstance(getattr(self, name), bool):
+                raise ValueError(f"{name} must be a bool, got {getattr(self, name)!r}")
+        if not (self.train_first or self.train_head or self.threshold != "fixed"):
+            raise ValueError("train_first, train_head and threshold leave nothing to train")
 
     def eps_at(self, step: int) -> float:
         """The curriculum radius ``eps_t`` used at step ``step`` (0-based)."""
@@ -206,8 +214,12 @@ def _default_attack() -> Attack:
 def _build_net(net, model: SparseCodingModel, cfg: TrainConfig, init_seed: int) -> TorchTwoLayer:
     dtype = DTYPES[cfg.dtype]
     if net is None:
-        return TorchTwoLayer.random_init(model.d, cfg.width, seed=init_seed, scale=cfg.init_scale, b=cfg.b_init,
-                                         activation=cfg.activation, threshold=cfg.threshold, dtype=dtype)
+        out = TorchTwoLayer.random_init(model.d, cfg.width, seed=init_seed, scale=cfg.init_scale, b=cfg.b_init,
+                                        activation=cfg.activation, threshold=cfg.threshold, dtype=dtype)
+        out.W.requires_grad_(cfg.train_first)
+        out.a.requires_grad_(cfg.train_head)
+        out.c.requires_grad_(cfg.train_head)
+        return out
     if isinstance(net, TwoLayerNet):
         W, a, b, act, c = net.W, net.a, net.b, net.activation, net.c
     elif isinstance(net, TorchTwoLayer):
@@ -219,7 +231,8 @@ def _build_net(net, model: SparseCodingModel, cfg: TrainConfig, init_seed: int) 
         raise ValueError(f"net must have input dimension d = {model.d}, got {W.shape[1]}")
     # A fresh module in the config's dtype and threshold rule: the caller's net stays untouched.
     as_t = lambda v: torch.as_tensor(np.asarray(v) if not torch.is_tensor(v) else v.detach()).to(dtype).clone()
-    return TorchTwoLayer(as_t(W), as_t(a), as_t(b), act, c, threshold=cfg.threshold)
+    return TorchTwoLayer(as_t(W), as_t(a), as_t(b), act, c, threshold=cfg.threshold,
+                         train_head=cfg.train_head, train_first=cfg.train_first)
 
 
 def _as_fixed_data(data, model: SparseCodingModel, dtype) -> tuple[torch.Tensor, torch.Tensor]:

@@ -165,21 +165,27 @@ def test_matches_enumeration_of_all_pushed_sets_moderate_d():
         assert abs(got - ref) <= TOL, f"case {case}: {got} vs all-subsets {ref} (tolerance {TOL})"
 
 
-def test_general_inputs_distinct_features_and_chain_merging():
-    """sigma > 0: every feature distinct. Equal |coef| makes the dead features one chain (merged by
-    patience sorting): 1 candidate instead of 2^12; random |coef| leaves several chains."""
+def test_general_inputs_distinct_features_and_chain_merging(monkeypatch):
+    """sigma > 0: every feature distinct, checked against all 2^12 pushed sets. With equal |coef| and
+    only dead features the distinct gaps form one chain once merged by patience sorting (forced
+    here by merging whenever more than 1 candidate remains): the solver then bisects it alone."""
+    import numerics.attacks.pure_l2 as mod
+
     rng = np.random.default_rng(2)
-    for case in range(8):
-        d = 12
-        coef = rng.choice([-1, 1], size=d) * (1.0 if case < 4 else rng.uniform(0.3, 2.0, d))
-        v = rng.normal(size=d) * 0.25
-        v[:2] = rng.choice([-1, 1], 2) * (1 + 0.2 * rng.normal(size=2))  # two active features
-        b, eps = 0.4, 1.2
-        res = pure_l2_min_margin(coef, v, b, eps)
-        ref = _subsets_min_margin(coef, v, b, eps)
-        assert abs(res.margin - ref) <= TOL, f"case {case}: {res.margin} vs all-subsets {ref} (tol {TOL})"
-        if case < 4:
-            assert res.n_candidates <= 4, f"equal |coef|: dead features should form one chain, got {res.n_candidates}"
+    for merge_above in (256, 1):
+        monkeypatch.setattr(mod, "_MERGE_ABOVE", merge_above)
+        for case in range(8):
+            d = 12
+            coef = rng.choice([-1, 1], size=d) * (1.0 if case < 4 else rng.uniform(0.3, 2.0, d))
+            v = rng.normal(size=d) * (0.1 if case < 4 else 0.25)
+            if case >= 4:
+                v[:2] = rng.choice([-1, 1], 2) * (1 + 0.2 * rng.normal(size=2))  # two active features
+            b, eps = 0.4, float(rng.choice([0.6, 1.2, 2.0]))
+            res = pure_l2_min_margin(coef, v, b, eps)
+            ref = _subsets_min_margin(coef, v, b, eps)
+            assert abs(res.margin - ref) <= TOL, f"case {case}: {res.margin} vs all-subsets {ref} (tol {TOL})"
+            if case < 4 and merge_above == 1:
+                assert res.n_candidates == 1, f"equal |coef|: one chain expected, got {res.n_candidates} candidates"
 
 
 def test_typical_population_structure_bisection_matches_full_count_enumeration():
@@ -198,7 +204,9 @@ def test_typical_population_structure_bisection_matches_full_count_enumeration()
         assert res.n_pushed > 0, f"case {case} was meant to exercise pushing"
 
 
-def test_batch_equals_row_by_row():
+def test_batch_equals_row_by_row_and_block_size_does_not_matter(monkeypatch):
+    import numerics.attacks.pure_l2 as mod
+
     rng = np.random.default_rng(4)
     rows = [_structured(rng, 7) for _ in range(30)]
     eps = 1.5
@@ -209,6 +217,10 @@ def test_batch_equals_row_by_row():
     single = np.array([pure_l2_min_margin(coef[i], v[i], b[i], eps).margin for i in range(30)])
     np.testing.assert_allclose(batch.margin, single, rtol=0, atol=1e-12, err_msg="batch vs rows (atol 1e-12)")
     assert batch.u.shape == (30, 7) and batch.margin.shape == (30,)
+    monkeypatch.setattr(mod, "_CHUNK_ELEMENTS", 5)  # one sample (or less) per block
+    small = pure_l2_min_margin(coef, v, b, eps)
+    np.testing.assert_array_equal(small.margin, batch.margin)
+    np.testing.assert_array_equal(small.u, batch.u)
 
 
 # ------------------------------------------------------------------ hand-built cases
@@ -335,6 +347,10 @@ def test_returned_u_attains_the_margin_within_the_ball():
         assert np.all(np.linalg.norm(res.u, axis=1) <= eps + 1e-12), "||u|| exceeds eps (+1e-12)"
         np.testing.assert_allclose(res.margin, -0.1 + _margin_at(coef, v, b, res.u), atol=1e-13)
         np.testing.assert_array_equal(res.easy, (res.n_pushed == 0) & (res.n_saturated == 0))
+        c, alpha, gap = damage_pieces(coef, v, b)
+        live_mass = np.where((gap == 0) | (alpha > 0), c * c, 0.0).sum(1)
+        drop = res.clean_margin - res.margin
+        np.testing.assert_allclose(drop[res.easy], eps * np.sqrt(live_mass[res.easy]), atol=1e-12)
 
 
 def test_monotone_non_increasing_in_eps():

@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import torch
 from hypothesis import HealthCheck, settings
 
 from .profiles import PROFILES, active_profile_name
@@ -40,6 +41,9 @@ def pytest_addoption(parser):
 
 
 def pytest_configure(config):
+    # The checks run many small tensor ops: one thread is faster than two here (no contention
+    # between intra-op threads) and makes float reductions reproducible run to run.
+    torch.set_num_threads(int(os.environ.get("PURECHECK_TORCH_THREADS", "1")))
     name = active_profile_name(config.getoption("--profile"))
     os.environ["HYPOTHESIS_PROFILE"] = name
     settings.load_profile(name)

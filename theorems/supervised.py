@@ -16,6 +16,7 @@ import numpy as np
 from scipy import optimize
 
 from numerics import ModelConfig, PointMass, SparseCodingModel, linear_net, mixed_net, mixing_path, pure_net, random_skew
+from numerics.attacks.certified import certified_min_margin
 from numerics.attacks.pgd import pgd_min_margin
 from numerics.attacks.pure_l2 import pure_l2_min_margin
 from numerics.estimates import Estimate
@@ -46,21 +47,27 @@ def lattice(d: int, p: float) -> Lattice:
 
 
 def unit_margins(lat: Lattice, Q: np.ndarray | None, b: float, eps: float, *, restarts: int, seed: int,
-                 steps: int = 40) -> tuple[np.ndarray, str]:
-    """Worst-case margins of the lambda = 1 net (pure if Q is None) on every atom; method used."""
+                 steps: int = 40) -> tuple[np.ndarray, np.ndarray, str]:
+    """Worst-case margins of the lambda = 1 net (pure if Q is None) on every atom, as (attack, certificate).
+
+    The attack's margins are >= the true worst case and the certificate's are <= it; they
+    coincide where the worst case is exact (pure net, or eps = 0).
+    """
     labelled = lat.y != 0
-    out = np.zeros(lat.y.size)  # ties: margin 0 whatever the net
+    hi = np.zeros(lat.y.size)  # ties: margin 0 whatever the net
+    lo = np.zeros(lat.y.size)
     Zl, yl = lat.Z[labelled], lat.y[labelled]
     if Q is None:
         coef = yl[:, None] * lat.w[None, :]
-        out[labelled] = pure_l2_min_margin(coef, Zl, b, eps).margin
-        return out, "exact"
+        hi[labelled] = lo[labelled] = pure_l2_min_margin(coef, Zl, b, eps).margin
+        return hi, lo, "exact"
     net = mixed_net(np.eye(lat.w.size), lat.w, Q, b, 1.0)
     if eps == 0:
-        out[labelled] = yl * net(Zl)
-        return out, "exact"
-    out[labelled] = pgd_min_margin(net, Zl, yl, eps, norm="l2", steps=steps, restarts=restarts, seed=seed)
-    return out, f"pgd(steps={steps}, restarts={restarts})"
+        hi[labelled] = lo[labelled] = yl * net(Zl)
+        return hi, lo, "exact"
+    hi[labelled] = pgd_min_margin(net, Zl, yl, eps, norm="l2", steps=steps, restarts=restarts, seed=seed)
+    lo[labelled] = certified_min_margin(net, Zl, yl, eps, norm="l2")
+    return hi, lo, f"pgd(steps={steps}, restarts={restarts}) / certified"
 
 
 def loss_at(P: np.ndarray, margins: np.ndarray) -> tuple[float, float]:
@@ -71,40 +78,46 @@ def loss_at(P: np.ndarray, margins: np.ndarray) -> tuple[float, float]:
 
 
 def optimal_loss(lat: Lattice, Q: np.ndarray | None, eps: float, *, restarts: int, seed: int = 0,
-                 b_fixed: float | None = None, grid: int = 10) -> Estimate:
-    """min over (b, lambda) of the (adversarial) logistic loss; an Estimate of method 'optimisation'."""
-    cache_m: dict[float, tuple[float, float, str]] = {}
+                 b_fixed: float | None = None, grid: int = 7) -> Estimate:
+    """min over (b, lambda) of the (adversarial) logistic loss, as an interval (method 'optimisation').
+
+    lower: the minimum over (b, lambda) of the loss under the attack's margins (a lower bound
+    on every net's adversarial loss, so on the optimum, given the optimiser converged);
+    upper: the certified loss at the attack's minimiser (the loss of one net, so >= the optimum).
+    """
+    seen: dict[float, tuple] = {}
 
     def profile(b: float) -> float:
-        if b not in cache_m:
-            m, how = unit_margins(lat, Q, b, eps, restarts=restarts, seed=seed)
-            val, lam = loss_at(lat.P, m)
-            cache_m[b] = (val, lam, how)
-        return cache_m[b][0]
+        if b not in seen:
+            hi, lo, how = unit_margins(lat, Q, b, eps, restarts=restarts, seed=seed)
+            val, lam = loss_at(lat.P, hi)
+            seen[b] = (val, lam, lo, how)
+        return seen[b][0]
 
     if b_fixed is not None:
-        val = profile(float(b_fixed))
+        profile(float(b_fixed))
         b_star, converged, nfev = float(b_fixed), True, 1
     else:
         bs = np.linspace(0.0, B_MAX, grid)
         vals = [profile(float(b)) for b in bs]
         i = int(np.argmin(vals))
-        lo, hi = bs[max(i - 1, 0)], bs[min(i + 1, grid - 1)]
-        r = optimize.minimize_scalar(profile, bounds=(lo, hi), method="bounded", options={"xatol": 1e-4})
+        lo_b, hi_b = bs[max(i - 1, 0)], bs[min(i + 1, grid - 1)]
+        r = optimize.minimize_scalar(profile, bounds=(lo_b, hi_b), method="bounded", options={"xatol": 1e-3})
         b_star = float(r.x) if r.fun <= vals[i] else float(bs[i])
-        val = min(float(r.fun), float(vals[i]))
         converged, nfev = bool(r.success), int(r.nfev) + grid
-    _, lam, how = cache_m[b_star] if b_star in cache_m else (val, float("nan"), "")
-    return Estimate(val, val, val, "optimisation",
+    val, lam, lo_margins, how = seen[b_star]
+    upper = float(lat.P @ np.logaddexp(0.0, -lam * lo_margins))
+    return Estimate(val, val, max(val, upper), "optimisation",
                     details={"converged": converged, "b": b_star, "lambda": lam, "evaluations": nfev,
-                             "attack": how, "lambda_max": LAMBDA_MAX, "b_range": [0.0, B_MAX] if b_fixed is None else [b_fixed, b_fixed]})
+                             "attack": how, "lambda_max": LAMBDA_MAX,
+                             "b_range": [0.0, B_MAX] if b_fixed is None else [b_fixed, b_fixed]})
 
 
 def difference(a: Estimate, b: Estimate) -> Estimate:
-    """a - b for two optimisation results; converged only when both are."""
-    v = a.value - b.value
-    return Estimate(v, v, v, "optimisation", details={"converged": a.details["converged"] and b.details["converged"],
-                                                      "minuend": a.details, "subtrahend": b.details})
+    """a - b for two optimisation intervals: [a.lower - b.upper, a.upper - b.lower]; converged when both are."""
+    return Estimate(a.value - b.value, a.lower - b.upper, a.upper - b.lower, "optimisation",
+                    details={"converged": a.details["converged"] and b.details["converged"],
+                             "minuend": a.details, "subtrahend": b.details})
 
 
 # ------------------------------------------------------------------ P2

@@ -42,7 +42,8 @@ def check_p1(d: int, ts, *, eps: float = P1_EPS, b_fixed: float | None = None, r
     for t, a, c in zip(ts[1:], adv[1:], clean[1:]):
         conds.append(condition(f"adversarial loss rise at t={t:g}", difference(a, adv[0]), "above", INCREASE_TOL))
         dc = difference(c, clean[0])
-        flat = Estimate(abs(dc.value), abs(dc.value), abs(dc.value), "optimisation", details=dc.details)
+        big = max(abs(dc.lower), abs(dc.upper))
+        flat = Estimate(big, big, big, "optimisation", details=dc.details)
         conds.append(condition(f"|clean loss change| at t={t:g}", flat, "below", 1e-6))
     ev = {"d": d, "p": P1_P, "eps": eps, "lambda_max": 5.0, "b_fixed": b_fixed,
           "path": [{"t": float(t), "adversarial": a.to_dict(), "clean": c.to_dict()} for t, a, c in zip(ts, adv, clean)]}

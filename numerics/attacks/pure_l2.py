@@ -19,58 +19,63 @@ and the attack is ``max sum_i psi_i(t_i)  s.t.  ||t||_2 <= eps, t >= 0``. Featur
 one of two states: *unpushed*, ``c min(t, alpha)`` (concave), or *pushed* through its dead zone,
 ``c (t - gap)`` (linear); ``psi_i`` is the max of the two, which is why the problem is not concave.
 
-Exact algorithm and its proofs.
+Exact algorithm and its proofs. ``V(P)`` is the optimum when the set P is pushed (the others
+unpushed); a *family* is a set of P's of the form ``F <= P <= C`` (forced F, candidates C).
 
-(a) For a fixed pushed set P the problem is concave and solved by water-filling with one
-    multiplier: ``t_i = c_i tau`` for linear and pushed features, ``t_i = min(c_i tau, alpha_i)``
-    for unpushed ones, ``tau`` fixed by ``||t|| = eps`` (closed form per segment between the sorted
-    breakpoints ``alpha_i / c_i``). Since ``psi_i = max(unpushed, pushed)``,
-    ``max_t sum psi = max_P V(P)``.
-(b) Only features with ``alpha_i + gap_i < eps`` can be usefully pushed: if ``i`` in P has
-    ``t_i <= alpha_i + gap_i`` then ``c(t_i - gap) <= c min(t_i, alpha)``, so the same ``t`` is at
-    least as good for ``P - {i}``. In particular ``eps <= min b`` means no pushing at all.
-(e) Gain bound. Let ``L0`` be the mass ``sum c^2`` of the linear features. Pushing i adds mass
-    ``c_i^2`` and costs ``c_i gap_i``; with ``Phi`` as in (d) (any fixed other choices, mass
-    ``L >= L0``), ``Phi(L + a) - Phi(L) <= eps (sqrt(L + a) - sqrt(L)) <= eps (sqrt(L0 + a) -
-    sqrt(L0))`` (take the optimal budget split of ``L + a`` for L; ``B <= eps^2``), and un-pushing
-    i can only enlarge the unpushed set. So if ``eps c_i^2 / (sqrt(L0 + c_i^2) + sqrt(L0)) <= c_i gap_i``
-    removing i from any pushed set never lowers the value: i is never pushed. This prunes the
-    small-weight features (e.g. most noisy inactive ones when ``sigma > 0``).
-(c) Dominance. Write ``psi_i = c_i g_i`` with ``g_i`` of slope 1 except on the dead interval
-    ``I_i = [alpha_i, alpha_i + gap_i]``. If ``c_i >= c_j`` and ``I_i`` is contained in ``I_j``
-    (same interval, or ``alpha = 0`` for both and ``gap_i <= gap_j``), then for ``x < y``,
-    ``c_i (g_i(y) - g_i(x)) >= c_j (g_j(y) - g_j(x))``, so swapping ``t_i = x`` and ``t_j = y``
-    never lowers the objective: some optimum has ``t`` non-increasing along any chain of this order.
-    Along a chain the dead-zone ends ``alpha + gap`` are non-decreasing, so the pushed features of
-    a chain form a *prefix*: only the count pushed per chain matters. Chains used here: features
-    with identical ``(alpha, gap)`` sorted by ``c`` (the rearrangement inequality), and for
-    ``alpha = 0`` ("dead") features any chain with ``c`` non-increasing and ``gap`` non-decreasing.
-(d) Unimodality on one dead chain. Fix every other choice; let ``Phi(L)`` be the optimal value of
-    the rest when linear features of total mass ``L = sum c^2`` are added. ``Phi`` is concave and
-    nondecreasing (it is ``max_B sqrt(L B) + R(eps^2 - B)`` with ``sqrt(L B)`` jointly concave and
-    ``R`` the concave value function of the unpushed features). Pushing the first k items of a dead
-    chain (``c_1 >= c_2 >= ...``, ``gap_1 <= gap_2 <= ...``) gives
-    ``f(k) = Phi(L_k) - sum_{j<=k} c_j gap_j`` with ``L_k = L + sum_{j<=k} c_j^2``, and
-    ``(f(k+1) - f(k)) / c_{k+1} = c_{k+1} * slope(Phi on [L_k, L_{k+1}]) - gap_{k+1}``: consecutive
-    intervals, a concave ``Phi`` and the chain order make this non-increasing in k. So the
-    increments change sign at most once (+ then -): the best k is the first k with
-    ``f(k+1) <= f(k)``, found by bisection (``O(log n)`` water-fillings instead of ``n``).
+(a) For a fixed P the problem is concave: water-filling with one multiplier, ``t_i = c_i tau`` for
+    linear and pushed features, ``t_i = min(c_i tau, alpha_i)`` for unpushed ones, ``tau`` fixed by
+    ``||t|| = eps`` (closed form per segment between the sorted breakpoints ``alpha_i / c_i``).
+    Since ``psi_i = max(unpushed, pushed)``, ``max_t sum psi = max_P V(P)``.
+(b) Crossing. If i in P has ``t_i <= alpha_i + gap_i`` then ``c(t_i - gap) <= c min(t_i, alpha)``:
+    the same t is as good for ``P - {i}``. So only ``alpha_i + gap_i < eps`` can be usefully pushed
+    (``eps <= min b``: no pushing at all).
+(c) Level bounds. Let ``Phi_U(L)`` be the best value of linear features of total mass ``L = sum c^2``
+    plus the unpushed set U: ``Phi_U(L) = max_{B <= eps^2} sqrt(L B) + R_U(eps^2 - B)`` is concave
+    and nondecreasing (``sqrt(L B)`` is jointly concave, ``R_U`` is a concave value function), its
+    slope is ``tau_U(L) / 2`` (envelope theorem), the water level ``tau_U(L)`` decreases in L and in
+    U, and ``Phi_U(L + a) - Phi_U(L) <= eps (sqrt(L + a) - sqrt(L))`` (use for L the split that is
+    optimal for ``L + a``). Within a family, every P has ``L >= L_min = L0 + sum_F c^2`` (``L0``:
+    linear features), ``L <= L_max = L0 + sum_C c^2``, ``U`` between ``U_never`` (alpha > 0, not
+    in C) and ``U_maybe`` (alpha > 0, not in F). Removing i from P loses at most
+    ``min(eps c_i^2 / (sqrt(L_min + c_i^2) + sqrt(L_min)), c_i^2 tau_never(L_min) / 2) - c_i gap_i``
+    (un-pushing can only enlarge U), so if that is ``<= 0`` i is *ruled out* (C shrinks). Adding i
+    gains at least ``c_i^2 tau_maybe(L_max) / 2 - c_i (alpha_i + gap_i)`` (concavity, and dropping i
+    from U costs at most ``c_i alpha_i``), so if that is ``>= 0`` i is *ruled in* (F grows).
+    Each step keeps an optimal P in the family (remove/add one feature at a time); iterated to a
+    fixpoint. This decides most features (e.g. all light inactive ones).
+(d) Chains. Write ``psi_i = c_i g_i`` with ``g_i`` of slope 1 except on the dead interval
+    ``I_i = [alpha_i, alpha_i + gap_i]``. If ``c_i >= c_j`` and ``I_i`` is inside ``I_j`` (same
+    interval; or ``alpha = 0`` for both and ``gap_i <= gap_j``) then for ``x < y``,
+    ``c_i (g_i(y) - g_i(x)) >= c_j (g_j(y) - g_j(x))``: giving i the larger of the two t's never
+    hurts. Sorting t along a chain of this order (undecided features only) keeps ``||t||`` and
+    does not lower the value, and along a chain the dead-zone ends are non-decreasing, so the
+    features beyond their dead zone form a *prefix*: only the count pushed per chain matters.
+    Chains used: identical ``(alpha, gap)`` sorted by c (the rearrangement inequality), and for
+    ``alpha = 0`` ("dead") features, any chain with c non-increasing and gap non-decreasing (equal
+    gaps first; merged into a minimum chain cover by patience sorting when that helps). The optimum
+    need not be symmetric inside a group of identical features (two identical active features: push
+    one through, saturate the other; see the tests).
+(e) Unimodality on one dead chain. Fix every other choice (so U and ``Phi = Phi_U`` are fixed).
+    Pushing the first k items of a dead chain (``c_1 >= c_2 >= ...``, ``gap_1 <= gap_2 <= ...``)
+    gives ``f(k) = Phi(L_k) - sum_{j<=k} c_j gap_j``, ``L_k = L + sum_{j<=k} c_j^2``, and
+    ``(f(k+1) - f(k)) / c_{k+1} = c_{k+1} * slope(Phi on [L_k, L_{k+1}]) - gap_{k+1}``, which is
+    non-increasing in k (consecutive intervals of a concave Phi; chain order). So the increments
+    change sign at most once (+ then -), the best k is the first k with ``f(k+1) <= f(k)``, found
+    by bisection: ``O(log n)`` water-fillings instead of n.
 
-Algorithm per sample: classify features; group the pushable ones into chains (c); the longest
-dead chain is bisected (d); the counts of all other chains are enumerated (product of
-``(length + 1)``); each candidate is a closed-form water-filling (a). Everything is vectorised over
+Algorithm per sample: (b), (c) decide features; the undecided ones are grouped in chains (d); the
+longest dead chain is bisected (e); the counts of all other chains are enumerated (product of
+``(length + 1)``); each candidate is a closed-form water-filling (a). Vectorised over
 (sample, candidate) rows.
 
 Complexity. Typical population calls (``sigma = 0``: inactive features share ``(alpha, gap) =
-(0, b)``, active ones share ``|v| = r``) have one long dead chain and at most a few short groups:
-``O(d log d)`` per sample for sorting plus ``O(prod (n_g + 1) * m * log d)`` for the candidates
-(``m`` = number of features with ``alpha > 0``). General inputs (``sigma > 0``: all features distinct)
-are *exponential* in the number of pushable features that do not form chains: the enumeration has
-``prod (n_g + 1)`` candidates over the non-bisected chains (dead features are first merged into a
-minimum chain cover by patience sorting when that helps; features with ``alpha > 0`` only chain
-with identical ``(alpha, gap)``). No polynomial algorithm is claimed: for fixed multiplier the
-choice of dead features is a concave-of-sum knapsack. Above ``max_candidates`` candidates per
-sample a ``ValueError`` is raised; nothing is ever approximated.
+(0, b)``, active ones share ``|v| = r``) have one long dead chain and a few short groups:
+``O(d log d)`` per sample plus ``O(prod (n_g + 1) * m * log d)`` for the candidates (``m`` = number
+of features with ``alpha > 0``); 1000 samples at d = 4096 take about a second. General inputs
+(``sigma > 0``: all features distinct) are *exponential* in the number of undecided features that
+form no chains (``prod (n_g + 1)`` candidates); no polynomial algorithm is claimed (for a fixed
+level the choice of dead features is a concave-of-sum knapsack). Above ``max_candidates``
+candidates in a sample a ``ValueError`` is raised; nothing is ever approximated.
 """
 from __future__ import annotations
 
@@ -102,7 +107,8 @@ class PureL2Result:
     n_pushed: (n,) features pushed through their dead zone (``t_i > alpha_i + gap_i``).
     n_saturated: (n,) unpushed features stopped at the edge of their dead zone (``t_i = alpha_i > 0``).
     n_candidates: (n,) pushed-set candidates enumerated (before the bisection on one chain).
-    easy: (n,) no feature pushed nor saturated: the drop is ``eps * ||coef on live features||_2``.
+    easy: (n,) no feature pushed nor saturated: the drop is ``eps * sqrt(sum c_i^2)`` over the
+        features outside a dead zone (``gap_i = 0`` or ``alpha_i > 0``), as in S3.
     delta: (n, d) the perturbation in input space (only from :func:`pure_net_min_margin`).
     """
 
@@ -354,18 +360,68 @@ def _phi(L, tables, eps2, details=False):
 def _solve(c, alpha, gap, eps, max_candidates):
     """Optimal ``t`` (n, d) of ``max sum psi_i(t_i) s.t. ||t|| <= eps`` and diagnostics."""
     R, d = c.shape
+    if R == 0 or d == 0:
+        z = np.zeros(R, dtype=np.int64)
+        return np.zeros((R, d)), np.full(R, np.inf), z, z, z + 1
     eps2 = eps * eps
     live = c > 0
     linear = live & (gap == 0)
     L0 = np.where(linear, c * c, 0.0).sum(axis=1)
-    # Docstring (b) and (e): a pushed feature must cross its dead zone and must pay for its gap.
-    gain = eps * c / (np.sqrt(L0[:, None] + c * c) + np.sqrt(L0)[:, None] + (c == 0))
-    pushable = live & (gap > 0) & (alpha + gap < eps) & (gain > gap)
     wf_mask = live & (alpha > 0) & (gap > 0)
+    # Features with alpha > 0 sorted by breakpoint alpha / c (the water-filling order).
+    rr, cc = np.nonzero(wf_mask)
+    bk = alpha[rr, cc] / c[rr, cc]
+    o = np.lexsort((bk, rr))
+    rr, cc, bk = rr[o], cc[o], bk[o]
+    cnt = np.bincount(rr, minlength=R)
+    m = int(cnt.max(initial=0))
+    jj = np.arange(len(rr)) - np.repeat(np.cumsum(cnt) - cnt, cnt)
+    wf_col = np.zeros((R, m), dtype=np.int64)
+    wf_col[rr, jj] = cc
+    wf_valid = np.zeros((R, m), dtype=bool)
+    wf_valid[rr, jj] = True
+    wf_bp = np.full((R, m), np.inf)
+    wf_bp[rr, jj] = bk
+    wf_c2 = np.where(wf_valid, np.take_along_axis(c * c, wf_col, axis=1), 0.0)
+    wf_alpha = np.where(wf_valid, np.take_along_axis(alpha, wf_col, axis=1), 0.0)
+    wf_a2 = wf_alpha * wf_alpha
+    wf_ca = np.sqrt(wf_c2) * wf_alpha
+
+    # Docstring (b): a pushed feature must cross its dead zone. (c): bounds on the water level
+    # rule features out (cannot pay for the gap) or in (always pays); iterated to a fixpoint.
+    pushable = live & (gap > 0) & (alpha + gap < eps)
+    forced = np.zeros_like(pushable)
+    fr, fc = np.nonzero(pushable)  # the undecided ("free") features, as flat entries
+    f_c, f_a, f_g = c[fr, fc], alpha[fr, fc], gap[fr, fc]
+    L_min = L0.copy()
+    for _ in range(2 * d + 2):
+        L_max = L_min + np.bincount(fr, weights=f_c * f_c, minlength=R)
+        wf_cand = np.take_along_axis(pushable, wf_col, axis=1)
+        wf_forced = np.take_along_axis(forced, wf_col, axis=1)
+        never = wf_valid & ~wf_cand  # unpushed in every remaining candidate
+        maybe = wf_valid & ~wf_forced  # unpushed in some remaining candidate
+        _, _, tau_hi = _phi(L_min, _wf_tables(wf_bp, wf_c2, wf_a2, wf_ca, never), eps2, details=True)
+        _, _, tau_lo = _phi(L_max, _wf_tables(wf_bp, wf_c2, wf_a2, wf_ca, maybe), eps2, details=True)
+        lm = L_min[fr]
+        gain_sqrt = eps * f_c / (np.sqrt(lm + f_c * f_c) + np.sqrt(lm))
+        with np.errstate(invalid="ignore"):
+            out = ~(np.minimum(gain_sqrt, 0.5 * f_c * tau_hi[fr]) > f_g)
+            into = ~out & (f_c * tau_lo[fr] >= 2.0 * (f_a + f_g))
+        if not (out.any() or into.any()):
+            break
+        pushable[fr[out], fc[out]] = False
+        forced[fr[into], fc[into]] = True
+        L_min = L_min + np.bincount(fr[into], weights=f_c[into] ** 2, minlength=R)
+        keep = ~(out | into)
+        fr, fc, f_c, f_a, f_g = fr[keep], fc[keep], f_c[keep], f_a[keep], f_g[keep]
+    L_min = L0 + np.where(forced, c * c, 0.0).sum(axis=1)
+    K0 = np.where(forced, c * gap, 0.0).sum(axis=1)
+    wf_forced = np.take_along_axis(forced, wf_col, axis=1)
+    pushable &= ~forced
     dead_push = pushable & (alpha == 0)
     alpha_push = pushable & (alpha > 0)
 
-    # Chains (docstring (c)): identical (alpha, gap) for alpha > 0, identical gap for dead ones.
+    # Chains (docstring (d)): identical (alpha, gap) for alpha > 0, identical gap for dead ones.
     order = _c_order(c)
     gid_a, rank_a, ng_a = _group_rows(alpha_push, [alpha, gap], order)
     gid_d, rank_d, ng_d = _group_rows(dead_push, [gap], order)
@@ -393,7 +449,7 @@ def _solve(c, alpha, gap, eps, max_candidates):
             "Raise max_candidates, reduce d or eps, or use PGD for a bound."
         )
 
-    # The longest dead chain of each row is bisected (docstring (d)); the rest are enumerated.
+    # The longest dead chain of each row is bisected (docstring (e)); the rest are enumerated.
     Gd = sizes_d.shape[1]
     big = np.argmax(sizes_d, axis=1) if Gd else np.zeros(R, dtype=np.int64)
     nb = sizes_d[np.arange(R), big] if Gd else np.zeros(R, dtype=np.int64)
@@ -430,31 +486,12 @@ def _solve(c, alpha, gap, eps, max_candidates):
     P2 = np.cumsum(P2, axis=1)
     P1 = np.cumsum(P1, axis=1)
 
-    # Features with alpha > 0 sorted by breakpoint alpha / c (the water-filling order).
-    rr, cc = np.nonzero(wf_mask)
-    bk = alpha[rr, cc] / c[rr, cc]
-    o = np.lexsort((bk, rr))
-    rr, cc, bk = rr[o], cc[o], bk[o]
-    cnt = np.bincount(rr, minlength=R)
-    m = int(cnt.max(initial=0))
-    jj = np.arange(len(rr)) - np.repeat(np.cumsum(cnt) - cnt, cnt)
-    wf_col = np.zeros((R, m), dtype=np.int64)
-    wf_col[rr, jj] = cc
-    wf_valid = np.zeros((R, m), dtype=bool)
-    wf_valid[rr, jj] = True
-    wf_bp = np.full((R, m), np.inf)
-    wf_bp[rr, jj] = bk
-    wf_c2 = np.where(wf_valid, np.take_along_axis(c2, wf_col, axis=1), 0.0)
-    wf_alpha = np.where(wf_valid, np.take_along_axis(alpha, wf_col, axis=1), 0.0)
-    wf_a2 = wf_alpha * wf_alpha
-    wf_ca = np.sqrt(wf_c2) * wf_alpha
     wf_gid = np.where(wf_valid, np.take_along_axis(gid_a, wf_col, axis=1), -1)  # -1: never pushed
     wf_rank = np.take_along_axis(rank_a, wf_col, axis=1)
 
     radix = sizes_e + 1
     n_cand = np.prod(radix, axis=1).astype(np.int64)
     starts = np.concatenate([[0], np.cumsum(n_cand)[:-1]])
-    T = int(n_cand.sum())
 
     def setup(idx):
         row = np.searchsorted(starts, idx, side="right") - 1
@@ -464,14 +501,14 @@ def _solve(c, alpha, gap, eps, max_candidates):
             rg = radix[row, g]
             digits[:, g] = local % rg
             local = local // rg
-        L = L0[row].copy()
-        K = np.zeros(len(idx))
+        L = L_min[row].copy()
+        K = K0[row].copy()
         for g in range(Ge):
             L += S2e[row, g, digits[:, g]]
             K += S1e[row, g, digits[:, g]]
         gidr = wf_gid[row]
         kpush = np.take_along_axis(digits, np.maximum(gidr, 0), axis=1) if Ge else np.zeros_like(gidr)
-        act = wf_valid[row] & ((gidr < 0) | (wf_rank[row] >= kpush))
+        act = wf_valid[row] & ~wf_forced[row] & ((gidr < 0) | (wf_rank[row] >= kpush))
         tables = _wf_tables(wf_bp[row], wf_c2[row], wf_a2[row], wf_ca[row], act)
         return row, digits, L, K, act, tables
 
@@ -479,11 +516,15 @@ def _solve(c, alpha, gap, eps, max_candidates):
         sub = tuple(x[sel] for x in tables)
         return _phi(L[sel] + P2[row[sel], k], sub, eps2) - P1[row[sel], k]
 
-    F = np.empty(T)
-    KB = np.empty(T, dtype=np.int64)
+    # Blocks of whole samples, about _CHUNK_ELEMENTS table entries each (memory stays bounded).
+    best = np.empty(R, dtype=np.int64)
+    best_kb = np.empty(R, dtype=np.int64)
+    ends = np.cumsum(n_cand)
     chunk = max(1, _CHUNK_ELEMENTS // (m + 1))
-    for s in range(0, T, chunk):
-        idx = np.arange(s, min(T, s + chunk))
+    r0 = 0
+    while r0 < R:
+        r1 = max(r0 + 1, int(np.searchsorted(ends, starts[r0] + chunk, side="right")))
+        idx = np.arange(starts[r0], ends[r1 - 1])
         row, digits, L, K, act, tables = setup(idx)
         lo = np.zeros(len(idx), dtype=np.int64)
         hi = nb[row].copy()
@@ -495,20 +536,18 @@ def _solve(c, alpha, gap, eps, max_candidates):
             up = value(sel, row, L, mid + 1, tables) - value(sel, row, L, mid, tables) > 0
             lo[sel] = np.where(up, mid + 1, lo[sel])
             hi[sel] = np.where(up, hi[sel], mid)
-        every = np.arange(len(idx))
-        F[idx] = value(every, row, L, lo, tables) - K
-        KB[idx] = lo
-
-    # Best candidate per sample (first one on ties).
-    seg_max = np.maximum.reduceat(F, starts)
-    rows_all = np.repeat(np.arange(R), n_cand)
-    hit = np.nonzero(F >= seg_max[rows_all])[0]
-    _, first = np.unique(rows_all[hit], return_index=True)
-    best = hit[first]
+        F = value(np.arange(len(idx)), row, L, lo, tables) - K
+        # Best candidate per sample (the first one on ties).
+        seg = starts[r0:r1] - starts[r0]
+        hit = np.nonzero(F >= np.maximum.reduceat(F, seg)[row - r0])[0]
+        _, first = np.unique(row[hit], return_index=True)
+        best[r0:r1] = idx[hit[first]]
+        best_kb[r0:r1] = lo[hit[first]]
+        r0 = r1
 
     # Rebuild the optimal t of the best candidates.
     row, digits, L, K, act, tables = setup(best)
-    kb = KB[best]
+    kb = best_kb
     _, ns, tau = _phi(L + P2[row, kb], tables, eps2, details=True)
     tau_f = np.where(np.isfinite(tau), tau, 0.0)[:, None]
     t = np.where(linear, c * tau_f, 0.0)
@@ -518,7 +557,7 @@ def _solve(c, alpha, gap, eps, max_candidates):
     t[rr, wf_col[rr, jj]] = t_wf[rr, jj]
     k_dead = np.take_along_axis(digits, np.maximum(eidx_d, 0), axis=1) if Ge else np.zeros_like(eidx_d)
     pushed_dead = dead_push & np.where(is_big, rank_d < kb[:, None], (eidx_d >= 0) & (rank_d < k_dead))
-    t = np.where(pushed_dead, c * tau_f, t)
+    t = np.where(pushed_dead | forced, c * tau_f, t)
     norm = np.sqrt((t * t).sum(axis=1))
     with np.errstate(divide="ignore", invalid="ignore"):
         t *= np.where(norm > eps, eps / np.where(norm > 0, norm, 1.0), 1.0)[:, None]  # rounding only
@@ -573,7 +612,7 @@ def pure_l2_min_margin(coef, v, b, eps: float, *, offset=0.0, max_candidates: in
 
     c, alpha, gap = damage_pieces(coef2, v2, b2)
     t, tau, n_pushed, n_sat, n_cand = _solve(c, alpha, gap, eps, max_candidates)
-    u = -np.sign(coef2) * t
+    u = -np.sign(coef2) * t + 0.0  # + 0.0: no negative zeros
     clean = off + (coef2 * soft_threshold(v2, b2)).sum(axis=1)
     margin = off + (coef2 * soft_threshold(v2 + u, b2)).sum(axis=1)
     res = PureL2Result(
