@@ -38,7 +38,10 @@ class TwoLayerNet:
         W = require_array("W", self.W, ndim=2)
         m = W.shape[0]
         a = require_array("a", self.a, shape=(m,))
-        b = np.broadcast_to(require_array("b", self.b), (m,)).astype(np.float64).copy() if np.ndim(self.b) == 0 else require_array("b", self.b, shape=(m,))
+        b = require_array("b", self.b)
+        if b.ndim == 0:  # one threshold shared by every node
+            b = np.full(m, float(b))
+        b = require_array("b", b, shape=(m,))
         require_choice("activation", self.activation, ACTIVATIONS)
         if self.activation == "soft_threshold" and np.any(b < 0):
             raise ValueError(f"b must be >= 0 for the soft threshold, got min {b.min():g}")

@@ -13,9 +13,9 @@ class TorchTwoLayer(nn.Module):
     """``f(x) = h(x) @ a + c`` with ``h = act(x W^T; b)``.
 
     ``threshold`` selects how the soft threshold's ``b`` is parametrised when trained:
-    ``"fixed"`` (a buffer), ``"shared"`` (one trainable scalar) or ``"per_node"``. A trained
-    soft threshold is kept ``>= 0`` by parametrising ``b = softplus(beta)``-free clamping:
-    we clamp at use time because the symmetric threshold is only defined for ``b >= 0``.
+    ``"fixed"`` (a buffer), ``"shared"`` (one trainable scalar) or ``"per_node"``. The
+    soft threshold is only defined for ``b >= 0``, so ``b`` is clamped at use time (and the
+    training loop projects the parameter back after each step).
     """
 
     def __init__(self, W, a, b, activation: str = "soft_threshold", c: float = 0.0, *,

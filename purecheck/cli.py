@@ -13,11 +13,16 @@ def main(argv: list[str] | None = None) -> int:
     p_risk.add_argument("config", help="TOML file with [model], [task], [network], [attack], [method]")
     p_risk.add_argument("--json", action="store_true", help="print JSON instead of a table")
     sub.add_parser("report", help="render report.md and index.html from a results file", add_help=False)
+    sub.add_parser("explore", help="run the beyond-the-paper experiments Q1-Q10 (see --list)", add_help=False)
     if argv[:1] == ["report"]:
         # The renderer owns its own argument parsing (see purecheck.report.command).
         from .report.command import main as report_main
 
         return report_main(argv[1:])
+    if argv[:1] == ["explore"]:
+        from .explore import main as explore_main
+
+        return explore_main(argv[1:])
     args = parser.parse_args(argv)
     if args.command == "risk":
         from .risk_command import run_risk

@@ -156,7 +156,7 @@ def pretrained_run(eps: float, steps: int, checkpoints: tuple) -> tuple:
 
 
 def layer(key: str, sz: Sizes) -> FrozenLayer:
-    """Frozen layers by name: pure, pure_b0, mixed t=..., at (adversarial pre-training), at@f, clean_pre, random."""
+    """Frozen layers by name: pure, pure_b0, mixed t=..., mixedb0 t=... (b = 0), at (adversarial pre-training), at@f, clean_pre, random."""
     M = model().M
     if key == "pure":
         return pure_layer(M, B_PURE)
@@ -165,6 +165,9 @@ def layer(key: str, sz: Sizes) -> FrozenLayer:
     if key.startswith("mixed t="):
         t = float(key[8:])
         return pure_layer(M, B_PURE) if t == 0 else mixed_layer(M, mixing_path(random_skew(D, DIRECTION_SEED), t), B_PURE, t=t)
+    if key.startswith("mixedb0 t="):
+        t = float(key[10:])
+        return pure_layer(M, 0.0) if t == 0 else mixed_layer(M, mixing_path(random_skew(D, DIRECTION_SEED), t), 0.0, t=t)
     if key == "random":
         return random_layer(D, WIDTH, B_PURE, seed=0)
     if key == "at":
