@@ -23,7 +23,7 @@ row of the first layer) and unit atoms ``D_i``:
   ``pi_j = max_i |c_i|``; in general ``max_cosine^2`` is the fraction of ``||w||^2``
   explained by projecting on the best atom.
 * ``atoms_needed`` -- the number of atoms orthogonal matching pursuit (scikit-learn's
-  ``orthogonal_mp``) selects before the residual of ``w / ||w||`` falls to ``1 - q`` or
+  ``orthogonal_mp_gram``) selects before the residual of ``w / ||w||`` falls to ``1 - q`` or
   below (``q = 0.9`` by default): the sparsity of the node in the dictionary. With an
   orthonormal dictionary OMP takes the largest ``|c_i|`` first, so this is the smallest ``s``
   with ``sum of the s largest c_i^2 >= q``. A node outside the span reachable with
@@ -172,23 +172,29 @@ def dictionary_purity(W, D, *, q: float = 0.9, max_atoms: int | None = None) -> 
 
 
 def _omp_atoms_needed(D: np.ndarray, U: np.ndarray, tol: float, K: int) -> np.ndarray:
-    """Smallest number of OMP atoms leaving squared residual <= tol, per unit row of U (K + 1 if never)."""
+    """Smallest number of OMP atoms leaving squared residual <= tol, per unit row of U (K + 1 if never).
+
+    Uses scikit-learn's Gram-matrix OMP (``orthogonal_mp_gram``): its Cholesky variant
+    ``orthogonal_mp`` stops early on small coherent dictionaries (3 atoms in R^3 in the tests).
+    """
     import warnings
 
-    from sklearn.linear_model import orthogonal_mp
+    from sklearn.linear_model import orthogonal_mp_gram
 
+    G = D @ D.T
     out = np.full(U.shape[0], K + 1, dtype=np.int64)
     for j, u in enumerate(U):  # m is small (nodes of one layer); OMP paths differ in length per node
+        if u @ u <= tol + 1e-12:
+            out[j] = 0
+            continue
         with warnings.catch_warnings():
             # OMP stops early (and warns) when the remaining atoms are linearly dependent
             warnings.simplefilter("ignore")
-            path = orthogonal_mp(D.T, u, n_nonzero_coefs=K, return_path=True)
+            path = orthogonal_mp_gram(G, D @ u, n_nonzero_coefs=K, return_path=True)
         path = path.reshape(D.shape[0], -1)
         res = np.sum((u[:, None] - D.T @ path) ** 2, axis=0)  # residual after 1, 2, ... atoms
         hit = np.flatnonzero(res <= tol + 1e-12)
-        if u @ u <= tol + 1e-12:
-            out[j] = 0
-        elif hit.size:
+        if hit.size:
             out[j] = int(hit[0]) + 1
     return out
 

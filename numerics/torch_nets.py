@@ -29,7 +29,7 @@ class TorchTwoLayer(nn.Module):
         self.a = nn.Parameter(torch.as_tensor(a, dtype=W.dtype).clone(), requires_grad=train_head)
         b = torch.as_tensor(b, dtype=W.dtype)
         if threshold == "shared":
-            self.b_param = nn.Parameter(b.reshape(-1)[:1].mean().reshape(()).clone())
+            self.b_param = nn.Parameter(b.reshape(-1).mean().reshape(()).clone())
         elif threshold == "per_node":
             self.b_param = nn.Parameter(b.expand(W.shape[0]).clone())
         else:
@@ -67,7 +67,7 @@ class TorchTwoLayer(nn.Module):
     def random_init(cls, d: int, m: int, *, seed: int, scale: float = 0.01, b: float = 0.0,
                     activation: str = "soft_threshold", threshold: str = "fixed",
                     dtype=torch.float32) -> "TorchTwoLayer":
-        """Gaussian init ``W ~ N(0, scale^2/d)``, ``a ~ N(0, 1/m)``-scaled by ``scale``; seeded."""
+        """Seeded Gaussian init: every entry of ``W`` and ``a`` is ``scale * N(0, 1)`` (a small init)."""
         d = require_int("d", d, low=1)
         m = require_int("m", m, low=1)
         scale = require_real("scale", scale, low=0.0, low_open=True)

@@ -8,7 +8,8 @@ Conventions:
 
 - Data: either fresh samples each step (*online*, a stand-in for the population) drawn
   with :meth:`SparseCodingModel.sample_torch`, or a *fixed* finite sample (given, or drawn
-  once with ``cfg.n_train``) visited in seeded random minibatches, epoch by epoch.
+  once with ``cfg.n_train``) visited epoch by epoch: each epoch is a seeded permutation
+  cut into batches of ``min(batch, n)``, its last ``n mod batch`` rows skipped.
 - Ties: samples with ``y = 0`` (``<w*, z> = 0``, e.g. ``z = 0``) carry no label
   information, so they are **dropped from the loss** (and never attacked). The logged
   accuracies follow the project convention instead: such a sample counts as an error

@@ -70,3 +70,11 @@ def sparse_moments(draw):
         mag = {"kind": "uniform", "low": lo, "high": lo + draw(finite(0.1, 1.5))}
     w = draw(st.lists(finite(-2, 2), min_size=d, max_size=d))
     return {"d": d, "p": draw(finite(0.05, 1.0)), "magnitude": mag, "w": w}
+
+
+@st.composite
+def contrastive_mixing(draw, d: int = 8):
+    """P4 (S4 extended): a mixing direction and amount, a contrastive loss, its normalisation and temperature."""
+    return {"d": d, "direction_seed": draw(st.integers(0, 10_000)), "t": draw(finite(0.05, 1.0)),
+            "loss": draw(st.sampled_from(["spectral", "infonce", "infonce_std"])),
+            "normalisation": draw(st.sampled_from(["none", "l2"])), "temperature": draw(finite(0.1, 1.0))}

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 
 from numerics import ModelConfig, SparseCodingModel, linear_net, mixing_path, pure_net, random_skew
 from numerics.estimates import Estimate
@@ -57,12 +57,14 @@ def check_p1(d: int, ts, *, eps: float = P1_EPS, b_fixed: float | None = None, r
                    method="optimisation over exact enumeration (PGD lower bound for t > 0)")
 
 
-def check_p1_directions(d: int, *, eps: float = P1_EPS, b_fixed: float | None = None, restarts: int = 4) -> Outcome:
+def check_p1_directions(d: int, directions: int, *, eps: float = P1_EPS, b_fixed: float | None = None,
+                        restarts: int = 4) -> Outcome:
     """Every drawn mixing direction raises the optimal adversarial loss at small t."""
     lat = lattice(d, P1_P)
     base = optimal_loss(lat, None, eps, restarts=restarts, b_fixed=b_fixed)
     tally = PropertyTally("P1", "optimisation over exact enumeration")
 
+    @settings(max_examples=directions)
     @given(rs.mixing_direction(d=d))
     def prop(params):
         Q = mixing_path(random_skew(d, params["direction_seed"]), min(params["t"], 0.2))
@@ -75,7 +77,7 @@ def check_p1_directions(d: int, *, eps: float = P1_EPS, b_fixed: float | None = 
 
 def p1_outcome(profile, **kw) -> Outcome:
     path = check_p1(profile.p1_d, profile.p1_ts, **kw)
-    dirs = check_p1_directions(profile.p1_d, **kw)
+    dirs = check_p1_directions(profile.p1_d, profile.p1_directions, **kw)
     path.conditions.extend(dirs.conditions)
     path.evidence["directions"] = dirs.evidence
     path.examples = dirs.examples

@@ -1,0 +1,183 @@
+"""Run independent sweep tasks in-process or on dask.distributed, with identical results either way.
+
+A *task* is a call ``fn(params)`` of a module-level function on a picklable ``params`` (the
+explorer's tasks are JSON-able dicts). Every task carries its own seeds in ``params``; nothing
+depends on which worker runs it, in which order, or beside what. Each call runs with one BLAS
+and one torch thread (:func:`single_threaded`), so float reductions are the same in every
+process. Hence the results are bit-identical whatever the scheduler (tested in
+``tests/test_sweep.py``).
+
+Scheduler specs (:func:`parse_scheduler`):
+
+- ``"inprocess"`` (also ``"sync"``): a plain loop in this process, no dask;
+- ``"local"``: a ``distributed.LocalCluster`` with one single-threaded worker process per CPU;
+- ``"local:N"``: the same with N workers;
+- ``"tcp://host:port"`` (any address ``distributed.Client`` accepts): an existing cluster,
+  whose workers must be able to import the task functions (the project installed there).
+
+This module imports nothing of the project, so it could move into a library unchanged.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, Callable, Sequence
+
+Call = tuple[Callable[[Any], Any], Any]
+Progress = Callable[[int, int], None]  # (done, total)
+
+
+@dataclass(frozen=True)
+class SchedulerSpec:
+    kind: str  # "inprocess" | "local" | "address"
+    workers: int | None = None  # local clusters: number of worker processes
+    address: str | None = None
+
+    def describe(self) -> str:
+        if self.kind == "inprocess":
+            return "in-process (no dask)"
+        if self.kind == "local":
+            return f"dask LocalCluster, {self.workers} single-threaded worker process(es)"
+        return f"dask cluster at {self.address}"
+
+
+def parse_scheduler(spec: str | None) -> SchedulerSpec:
+    """Parse a scheduler spec (module docstring); ``ValueError`` naming ``scheduler`` if malformed."""
+    if spec is None or spec in ("inprocess", "sync", "in-process"):
+        return SchedulerSpec("inprocess")
+    if not isinstance(spec, str):
+        raise ValueError(f"scheduler must be a string spec, got {spec!r}")
+    if spec == "local":
+        return SchedulerSpec("local", workers=max(1, os.cpu_count() or 1))
+    if spec.startswith("local:"):
+        n = spec.split(":", 1)[1]
+        if not n.isdigit() or int(n) < 1:
+            raise ValueError(f"scheduler 'local:N' needs a worker count N >= 1, got {spec!r}")
+        return SchedulerSpec("local", workers=int(n))
+    if "://" in spec:
+        return SchedulerSpec("address", address=spec)
+    raise ValueError(f"scheduler must be 'inprocess', 'local', 'local:N' or an address like tcp://host:port, "
+                     f"got {spec!r}")
+
+
+@contextmanager
+def single_threaded():
+    """One BLAS thread and one torch thread inside the block (restored after)."""
+    limiter = None
+    try:
+        from threadpoolctl import threadpool_limits
+
+        limiter = threadpool_limits(limits=1)
+    except ImportError:  # no threadpoolctl: the worker environment (OMP_NUM_THREADS=1) has to do
+        pass
+    torch_threads = None
+    try:
+        import torch
+
+        torch_threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+    except ImportError:
+        pass
+    try:
+        yield
+    finally:
+        if torch_threads is not None:
+            import torch
+
+            torch.set_num_threads(torch_threads)
+        if limiter is not None:
+            limiter.restore_original_limits()
+
+
+def call_task(fn: Callable[[Any], Any], params: Any) -> tuple[Any, float]:
+    """``(fn(params), seconds)`` single-threaded: the unit of work on every scheduler."""
+    t0 = time.perf_counter()
+    with single_threaded():
+        out = fn(params)
+    return out, time.perf_counter() - t0
+
+
+@dataclass
+class SweepStats:
+    scheduler: str
+    workers: int
+    tasks: int
+    wall_s: float
+    task_s: list[float] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return {"scheduler": self.scheduler, "workers": self.workers, "tasks": self.tasks,
+                "wall_s": round(self.wall_s, 3), "task_s_total": round(sum(self.task_s), 3)}
+
+
+def run_tasks(calls: Sequence[Call], scheduler: str | SchedulerSpec | None = None, *,
+              progress: Progress | None = None, client=None) -> tuple[list[Any], SweepStats]:
+    """Run every ``fn(params)`` of ``calls``; results in the order of ``calls``.
+
+    scheduler: a spec string (module docstring) or a parsed :class:`SchedulerSpec`; client: an
+    existing ``distributed.Client`` to use instead (it is left open). progress(done, total) is
+    called after each finished task.
+    """
+    spec = scheduler if isinstance(scheduler, SchedulerSpec) else parse_scheduler(scheduler)
+    calls = list(calls)
+    t0 = time.perf_counter()
+    if client is None and spec.kind == "inprocess":
+        results, times = [], []
+        for i, (fn, params) in enumerate(calls):
+            out, dt = call_task(fn, params)
+            results.append(out)
+            times.append(dt)
+            if progress:
+                progress(i + 1, len(calls))
+        return results, SweepStats(spec.describe(), 1, len(calls), time.perf_counter() - t0, times)
+    if client is not None:
+        return _run_on_client(client, calls, progress, t0, "given dask client")
+    with open_client(spec) as cl:
+        return _run_on_client(cl, calls, progress, t0, spec.describe())
+
+
+@contextmanager
+def open_client(spec: SchedulerSpec):
+    """A ``distributed.Client`` for a local cluster (closed on exit) or an existing address."""
+    from distributed import Client, LocalCluster
+
+    if spec.kind == "local":
+        # One single-threaded process per worker: tasks are CPU-bound numpy/torch code.
+        cluster = LocalCluster(n_workers=spec.workers, threads_per_worker=1, processes=True,
+                               dashboard_address=None, silence_logs=logging.ERROR)
+        client = Client(cluster)
+        try:
+            yield client
+        finally:
+            client.close()
+            cluster.close()
+    elif spec.kind == "address":
+        client = Client(spec.address)
+        try:
+            yield client
+        finally:
+            client.close()
+    else:
+        raise ValueError(f"scheduler {spec.kind!r} has no dask client")
+
+
+def _run_on_client(client, calls: list[Call], progress, t0: float, label: str):
+    from distributed import as_completed
+
+    futures = [client.submit(call_task, fn, params, pure=False) for fn, params in calls]
+    index = {f.key: i for i, f in enumerate(futures)}
+    results: list[Any] = [None] * len(calls)
+    times = [0.0] * len(calls)
+    done = 0
+    for fut in as_completed(futures):
+        out, dt = fut.result()  # re-raises a task's exception here
+        i = index[fut.key]
+        results[i], times[i] = out, dt
+        done += 1
+        if progress:
+            progress(done, len(calls))
+    workers = len(client.scheduler_info().get("workers", {})) or 1
+    return results, SweepStats(label, workers, len(calls), time.perf_counter() - t0, times)
