@@ -36,9 +36,12 @@ comparable across numbers of negatives and changes no gradient.
 
 Attacks on terms. An attacked variant replaces the anchor ``x_i`` by ``x_i + delta_i``
 (``||delta_i|| <= eps``) in the attacked term(s) only; positives and negatives stay
-clean. ``delta`` maximises the attacked term(s) (PGD, :func:`numerics.attacks.pgd.pgd_attack`
-on the score ``-term``). Variants: ``"both"`` (delta maximises the whole loss and enters
-both terms), ``"negative"``, ``"positive"``, ``"none"`` (clean training).
+clean. ``delta`` maximises the attacked term(s): :func:`attack_terms` is the PGD of
+:func:`numerics.attacks.pgd.pgd_attack` (same starts, steps, projection and best-iterate
+rule) with the term's gradient in closed form, batched over nets (``pgd_attack`` through
+autograd on :class:`TermScore` is the reference it is tested against; about 2x slower here).
+Variants: ``"both"`` (delta maximises the whole loss and enters both terms),
+``"negative"``, ``"positive"``, ``"none"`` (clean training).
 
 Batching. Many nets (seeds x variants) train at once as one batched tensor: every net's loss
 depends on its own weights only, and Adam/SGD act elementwise, so each net follows exactly
@@ -245,6 +248,10 @@ def contrastive_terms(h: torch.Tensor, h_pos: torch.Tensor, h_neg: torch.Tensor,
     return pos, neg
 
 
+def _pos_term(s_pos, loss, temperature):
+    return -2.0 * s_pos if loss == "spectral" else -s_pos / temperature
+
+
 def _terms(h, h_pos, h_neg, loss, temperature, valid):
     """``(pos, neg, aux)``; aux holds what the closed-form gradient needs (masked S and K, or the logits)."""
     s_pos = (h * h_pos).sum(-1)
@@ -252,14 +259,14 @@ def _terms(h, h_pos, h_neg, loss, temperature, valid):
     if loss == "spectral":
         K = S.shape[-1] - (0 if valid is None else 1)
         Sv = S if valid is None else S * valid
-        return -2.0 * s_pos, Sv.square().sum(-1) / K, (Sv, K)
+        return _pos_term(s_pos, loss, temperature), Sv.square().sum(-1) / K, (Sv, K)
     logits = S / temperature
     if valid is not None:
         logits = logits.masked_fill(~valid, float("-inf"))
     if loss == "infonce_std":
         logits = torch.cat([(s_pos / temperature).unsqueeze(-1), logits], dim=-1)
     K = logits.shape[-1] - (0 if valid is None else 1)
-    return -s_pos / temperature, torch.logsumexp(logits, dim=-1) - math.log(K), logits
+    return _pos_term(s_pos, loss, temperature), torch.logsumexp(logits, dim=-1) - math.log(K), logits
 
 
 class TermScore(nn.Module):
@@ -432,6 +439,12 @@ def _init_weights(d: int, cfg: ContrastiveConfig, init_seed: int, dtype) -> torc
     return torch.randn((cfg.width, d), generator=g, dtype=dtype) * (cfg.init_scale / math.sqrt(d))
 
 
+def _optimiser(params, cfg: ContrastiveConfig) -> torch.optim.Optimizer:
+    if cfg.optimiser == "adam":
+        return torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+    return torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
+
+
 def train_contrastive(model: ModelConfig | SparseCodingModel, cfg: ContrastiveConfig, seeds: Sequence[int],
                       variants: Sequence[str] = VARIANTS) -> ContrastiveRun:
     """Train one representation per (seed, variant), all batched (see the module docstring).
@@ -464,10 +477,7 @@ def train_contrastive(model: ModelConfig | SparseCodingModel, cfg: ContrastiveCo
     if trained_b:
         b_param = nn.Parameter(b_param)
         params.append(b_param)
-    if cfg.optimiser == "adam":
-        opt = torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
-    else:
-        opt = torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
+    opt = _optimiser(params, cfg)
     gens = [torch.Generator().manual_seed(ds["data"]) for ds in derived]
     terms = torch.tensor([VARIANT_TERMS[v] for v in variants] * S)  # (G, 2), variant fastest
     ap, an = terms[:, 0], terms[:, 1]
@@ -475,6 +485,7 @@ def train_contrastive(model: ModelConfig | SparseCodingModel, cfg: ContrastiveCo
     attack_gen = torch.Generator().manual_seed(derived[0]["attack"])
     kw = dict(activation=cfg.activation, normalisation=cfg.normalisation)
     tk = dict(loss=cfg.loss, temperature=cfg.temperature, exclude_diagonal=True)
+    valid = ~torch.eye(n, dtype=torch.bool)  # in-batch negatives: every other pair's positive view
     log_steps, log_loss, log_purity = [], [], []
     M_t = torch.as_tensor(model.M, dtype=dtype)
     chunk = None
@@ -496,14 +507,17 @@ def train_contrastive(model: ModelConfig | SparseCodingModel, cfg: ContrastiveCo
             delta = attack_terms(x, W, tau, h_pos, h_pos, ap, an, eps_t, norm=cfg.norm, steps=cfg.pgd_steps,
                                  restarts=cfg.pgd_restarts, step_size=step_size, seed=attack_gen, **kw, **tk)
             h_adv = representation(x + delta, W, tau, **kw)
-            pos, _ = contrastive_terms(torch.where(ap[:, None, None], h_adv, h), h_pos, h_pos, **tk)
-            _, neg = contrastive_terms(torch.where(an[:, None, None], h_adv, h), h_pos, h_pos, **tk)
+            # each term sees the attacked anchor only in the variants that attack it
+            h_p = torch.where(ap[:, None, None], h_adv, h)
+            pos = _pos_term((h_p * h_pos).sum(-1), cfg.loss, cfg.temperature)
+            h_n = torch.where(an[:, None, None], h_adv, h)
+            _, neg, _ = _terms(h_n, h_pos, h_pos, cfg.loss, cfg.temperature, valid)
         else:
-            pos, neg = contrastive_terms(h, h_pos, h_pos, **tk)
+            pos, neg, _ = _terms(h, h_pos, h_pos, cfg.loss, cfg.temperature, valid)
         per_net = (pos + neg).mean(-1)  # (G,)
         if step % cfg.log_every == 0 or step == cfg.steps - 1:
             with torch.no_grad():
-                cp, cn = contrastive_terms(h, h_pos, h_pos, **tk)
+                cp, cn, _ = _terms(h, h_pos, h_pos, cfg.loss, cfg.temperature, valid)
                 log_steps.append(step)
                 log_loss.append((cp + cn).mean(-1).reshape(S, V).double().numpy())
                 C = (W @ M_t).abs() / W.norm(dim=-1, keepdim=True).clamp_min(_NORM_FLOOR)  # |loadings| (G, m, d)

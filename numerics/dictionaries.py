@@ -73,14 +73,15 @@ def dual_basis(M: np.ndarray) -> np.ndarray:
     return np.linalg.inv(M)
 
 
-def ellipsoid_pure_bounds(coef, v, b, eps: float, G: np.ndarray, *, radii: int = 6,
+def ellipsoid_pure_bounds(coef, v, b, eps: float, G: np.ndarray, *, radii: int = 6, directions=None,
                           max_candidates: int = 2**16) -> tuple[np.ndarray, np.ndarray]:
     """Bounds ``(lower, upper)`` on ``min_{u^T G u <= eps^2} sum_i coef_i soft(v_i + u_i; b)`` per row.
 
     coef, v: (n, d); b: scalar or (d,); G: (d, d) symmetric positive definite. lower is sound
     (exact ball problem at ``eps / sqrt(lambda_min)``); upper is the value at a feasible point
     (ball minimisers at ``radii`` geometrically spaced radii from ``eps / sqrt(lambda_max)`` to
-    ``eps / sqrt(lambda_min)``, scaled onto the ellipsoid). Equal when ``G = I``.
+    ``eps / sqrt(lambda_min)``, scaled onto the ellipsoid; plus any extra ``directions``, (d,) or
+    (n, d), scaled onto the boundary too). Equal when ``G = I``.
     """
     coef = require_array("coef", coef, ndim=2)
     v = require_array("v", v, shape=coef.shape)
@@ -105,5 +106,10 @@ def ellipsoid_pure_bounds(coef, v, b, eps: float, G: np.ndarray, *, radii: int =
         q = np.einsum("ni,ij,nj->n", u, G, u)
         s = np.divide(eps, np.sqrt(q), out=np.zeros_like(q), where=q > 0)
         upper = np.minimum(upper, (coef * soft_threshold(v + s[:, None] * u, b)).sum(axis=1))
+    if directions is not None:
+        D = np.broadcast_to(require_array("directions", directions), coef.shape)
+        q = np.einsum("ni,ij,nj->n", D, G, D)
+        s = np.divide(eps, np.sqrt(q), out=np.zeros_like(q), where=q > 0)
+        upper = np.minimum(upper, (coef * soft_threshold(v + s[:, None] * D, b)).sum(axis=1))
     # rounding: the feasible value can never be below the sound bound
     return np.minimum(lower, upper), upper

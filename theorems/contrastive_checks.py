@@ -18,9 +18,11 @@ from dataclasses import asdict, dataclass, replace
 from functools import lru_cache
 
 import numpy as np
+import torch
 
 from numerics import ModelConfig, SparseCodingModel, mixing_path, random_skew
-from numerics.contrastive import VARIANTS, ContrastiveConfig, evaluate_representation, term_changes, train_contrastive
+from numerics.contrastive import (VARIANTS, ContrastiveConfig, contrastive_terms, evaluate_representation, make_views,
+                                  representation, term_changes, train_contrastive)
 from numerics.estimates import Estimate, mean
 from numerics.networks import TwoLayerNet
 
@@ -271,7 +273,8 @@ def check_variants(setting: Setting, sizes: Sizes) -> Outcome:
     R = cell.metrics["robust_error"]
     ev = {"setting": asdict(setting), "label": setting.label(), "seeds": list(cell.seeds),
           "seed_rule": "numerics.training.derive_seeds(seed) -> init, data, attack; same seed = same init and data",
-          "eval_seed": EVAL_SEED, "sizes": asdict(sizes), "training_runtime_s": cell.runtime_s,
+          "eval_seed": EVAL_SEED, "wstar_seed": WSTAR_SEED, "dictionary_seed": DICTIONARY_SEED,
+          "probe_eps": PROBE_EPS, "sizes": asdict(sizes), "training_runtime_s": cell.runtime_s,
           "variants": _variant_table(cell), "purity_shares_of_full_attack_gain": _shares(P),
           "robust_error_shares_of_full_attack_gain": _shares(-R),
           "purity_per_seed": P.tolist(), "robust_error_per_seed": R.tolist(),
@@ -404,6 +407,7 @@ def positive_pair_path(setting: Setting, sizes: Sizes) -> dict:
              condition(f"S- + S+/{RESIST:g} at t={end['t']:g} [positive signal > -{RESIST:g} x negative signal]",
                        end["signal_lower_check"], "above", 0.0)]
     return {"rows": rows, "conditions": conds, "verdict": combine(c.verdict for c in conds),
+            "seeds": {"direction": PATH_DIRECTION_SEED, "sample": PATH_SAMPLE_SEED, "dictionary": DICTIONARY_SEED},
             "resistance_verdict": conds[0].verdict, "signal_verdict": combine(c.verdict for c in conds[1:])}
 
 
@@ -424,7 +428,8 @@ def path_figures(path: dict, setting: Setting, fig_id: str = "p4_term_rise_path"
 
 def path_evidence(path: dict) -> dict:
     rows = [{k: (v.to_dict() if isinstance(v, Estimate) else v) for k, v in r.items()} for r in path["rows"]]
-    return {"rows": rows, "verdict": path["verdict"], "resistance_verdict": path["resistance_verdict"],
+    return {"rows": rows, "seeds": path["seeds"], "verdict": path["verdict"],
+            "resistance_verdict": path["resistance_verdict"],
             "signal_verdict": path["signal_verdict"],
             "conditions": [f"{c.describe()} -> {c.verdict}" for c in path["conditions"]]}
 
@@ -439,10 +444,6 @@ def loss_invariance_example(params: dict, *, b: float = 0.0, n: int = 256, n_neg
     (hence both terms of every loss, normalised or not) depends on W only through
     ``W^T W = I``: the terms must agree to rounding. With b > 0 they must not.
     """
-    import torch
-
-    from numerics.contrastive import contrastive_terms, make_views, representation
-
     d = params["d"]
     model = SparseCodingModel(ModelConfig(d=d, p=min(1.0, 2.0 / d), sigma=0.1, dictionary="random",
                                           dictionary_seed=DICTIONARY_SEED))

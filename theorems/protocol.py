@@ -95,8 +95,10 @@ class PropertyTally:
             conds.append(Condition("inconclusive examples", Estimate.exact(n_inc), "below", 0.5, "inconclusive"))
         ev = {"examples_run": n, "failing": n_fail, "inconclusive": n_inc}
         ev.update(evidence or {})
+        keys = kw.pop("key_numbers", None) or [
+            {"name": f"drawn examples passing (of {n})", **Estimate.exact(n - n_fail - n_inc).to_dict()}]
         return Outcome(self.claim_id, conds, evidence=ev, counterexample=self.failing,
-                       examples=self.examples, method=self.method, **kw)
+                       examples=self.examples, method=self.method, key_numbers=keys, **kw)
 
 
 def run_property(tally: PropertyTally, prop: Callable[[], None]) -> None:

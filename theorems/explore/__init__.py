@@ -17,6 +17,7 @@ from ..registry import CLAIMS
 from ..verdict import Outcome
 from .common import SIZE_NAMES, canonical
 from .sweep import Progress, run_tasks
+from .trained import SHARED_PREFIX, compute_shared
 
 MODULES = {
     "Q1": "q01_dictionaries", "Q2": "q02_activations", "Q3": "q03_depth", "Q4": "q04_threshold",
@@ -49,10 +50,13 @@ class QuestionRun:
 
 
 def run_questions(ids, size: str, scheduler=None, *, progress: Progress | None = None,
-                  client=None, only: dict[str, tuple[str, ...]] | None = None) -> tuple[dict[str, QuestionRun], dict]:
+                  client=None, only: dict[str, tuple[str, ...]] | None = None,
+                  memo: dict | None = None) -> tuple[dict[str, QuestionRun], dict]:
     """Plan, run (one sweep) and judge the questions ``ids`` at ``size``.
 
     only: optional ``{qid: variants}`` restricting which variants are run (default: all).
+    memo: optional dict of finished tasks (task identity -> (result, seconds)), read and
+    extended: tasks already in it are not run again (pytest shares one per session).
     Returns ``({qid: QuestionRun}, sweep statistics)``.
     """
     if size not in SIZE_NAMES:
@@ -69,13 +73,20 @@ def run_questions(ids, size: str, scheduler=None, *, progress: Progress | None =
                 raise ValueError(f"{qid}/{v}: task keys must be unique, got {keys}")
             entry = []
             for t in tasks:
-                cid = qid + ":" + canonical(t)
-                unique.setdefault(cid, (mod.compute, t))
+                if t["kind"].startswith(SHARED_PREFIX):  # shared across questions: identity without its key
+                    cid = canonical({k: v for k, v in t.items() if k != "key"})
+                    unique.setdefault(cid, (compute_shared, t))
+                else:
+                    cid = qid + ":" + canonical(t)
+                    unique.setdefault(cid, (mod.compute, t))
                 entry.append((t["key"], cid))
             plans[(qid, v)] = entry
-    order = list(unique)
+    order = [c for c in unique if not (memo is not None and c in memo)]
     results, stats = run_tasks([unique[c] for c in order], scheduler, progress=progress, client=client)
     by_id = {c: (r, t) for c, r, t in zip(order, results, stats.task_s)}
+    if memo is not None:
+        by_id.update({c: memo[c] for c in unique if c in memo})
+        memo.update(by_id)
     runs: dict[str, QuestionRun] = {}
     for (qid, v), entry in plans.items():
         mod = module(qid)
