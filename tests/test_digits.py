@@ -1,7 +1,6 @@
 """numerics.digits: loading, labels, the label carrier, dictionary learning and purity against a dictionary."""
 from __future__ import annotations
 
-import itertools
 
 import numpy as np
 import pytest

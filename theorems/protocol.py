@@ -101,6 +101,27 @@ class PropertyTally:
                        examples=self.examples, method=self.method, key_numbers=keys, **kw)
 
 
+def draw_examples(claim_id: str, method: str, strategy, check: Callable[..., tuple[list, dict]],
+                  max_examples: int | None = None, **kwargs) -> PropertyTally:
+    """Run ``check(params, **kwargs) -> (conditions, numbers)`` on hypothesis-drawn ``params``.
+
+    Every example is judged and recorded; a failing one is shrunk and kept as the counterexample.
+    """
+    from hypothesis import given, settings
+
+    tally = PropertyTally(claim_id, method)
+
+    @given(strategy)
+    def prop(params):
+        conds, numbers = check(params, **kwargs)
+        tally.judge(params, conds, numbers)
+
+    if max_examples is not None:
+        prop = settings(max_examples=max_examples)(prop)
+    run_property(tally, prop)
+    return tally
+
+
 def run_property(tally: PropertyTally, prop: Callable[[], None]) -> None:
     """Run a ``@given`` property; a failure is already recorded in the tally, so swallow it here."""
     try:

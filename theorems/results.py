@@ -88,8 +88,8 @@ class ClaimRecord:
                  "details": self.control_details.get(k.name)}
                 for k in c.controls
             ],
-            "examples": self.examples,
-            "n_examples": len(self.examples),
+            "examples": len(self.examples),
+            "drawn_examples": self.examples,
             "figures": o.figures if o else [],
             "runtime_s": round(self.runtime_s, 3),
         }

@@ -14,13 +14,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
 
 from numerics import ModelConfig, SparseCodingModel, linear_net, mixing_path, pure_net, random_skew
 from numerics.estimates import Estimate
 
 from . import strategies as rs
-from .protocol import PropertyTally, run_property
+from .protocol import draw_examples
 from .supervised import difference, lattice, optimal_loss, p2_dimension, robust_curve
 from .verdict import Outcome, condition, curve_points, key_number
 
@@ -62,16 +61,13 @@ def check_p1_directions(d: int, directions: int, *, eps: float = P1_EPS, b_fixed
     """Every drawn mixing direction raises the optimal adversarial loss at small t."""
     lat = lattice(d, P1_P)
     base = optimal_loss(lat, None, eps, restarts=restarts, b_fixed=b_fixed)
-    tally = PropertyTally("P1", "optimisation over exact enumeration")
-
-    @settings(max_examples=directions)
-    @given(rs.mixing_direction(d=d))
-    def prop(params):
+    def one_direction(params):
         Q = mixing_path(random_skew(d, params["direction_seed"]), min(params["t"], 0.2))
         rise = difference(optimal_loss(lat, Q, eps, restarts=restarts, b_fixed=b_fixed), base)
-        tally.judge(params, [condition("adversarial loss rise", rise, "above", INCREASE_TOL)], {"rise": rise.value})
+        return [condition("adversarial loss rise", rise, "above", INCREASE_TOL)], {"rise": rise.value}
 
-    run_property(tally, prop)
+    tally = draw_examples("P1", "optimisation over exact enumeration", rs.mixing_direction(d=d), one_direction,
+                          max_examples=directions)
     return tally.outcome({"base": base.to_dict()})
 
 

@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 import sympy as sp
 import torch
-from hypothesis import given
 
 from numerics import ModelConfig, SparseCodingModel, labels, linear_net, make_dictionary, mixed_net, mixing_path, random_skew
 from numerics.activations import relu_intercept, soft_threshold
@@ -21,7 +20,7 @@ from numerics.networks import TwoLayerNet
 
 from . import strategies as rs
 from . import symbolic
-from .protocol import PropertyTally, run_property
+from .protocol import draw_examples
 from .verdict import Outcome, condition
 
 TOL = 1e-9  # floating-point agreement of exact quantities (relative to 1 + |value|)
@@ -62,14 +61,7 @@ def check_s1(params: dict, *, wrong_dual: bool = False) -> tuple[list, dict]:
 
 
 def s1_outcome(*, wrong_dual: bool = False, norms=rs.NORMS) -> Outcome:
-    tally = PropertyTally("S1", "symbolic+exact+pgd")
-
-    @given(rs.linear_score(norms=norms))
-    def prop(params):
-        conds, numbers = check_s1(params, wrong_dual=wrong_dual)
-        tally.judge(params, conds, numbers)
-
-    run_property(tally, prop)
+    tally = draw_examples("S1", "symbolic+exact+pgd", rs.linear_score(norms=norms), check_s1, wrong_dual=wrong_dual)
     derivations = {f"{n}, d={d}": str(symbolic.dual_norm_minimum(n, d)[0]) for n in rs.NORMS for d in (2, 3)}
     return tally.outcome({"derived_minimum_of_<y v, delta>": derivations,
                           "notes": list(symbolic.dual_norm_minimum("l2", 2)[3])})
@@ -118,14 +110,7 @@ def check_s2(params: dict, *, activation=soft_threshold) -> tuple[list, dict]:
 
 
 def s2_outcome(*, activation=soft_threshold) -> Outcome:
-    tally = PropertyTally("S2", "symbolic+exact")
-
-    @given(rs.threshold_point())
-    def prop(params):
-        conds, numbers = check_s2(params, activation=activation)
-        tally.judge(params, conds, numbers)
-
-    run_property(tally, prop)
+    tally = draw_examples("S2", "symbolic+exact", rs.threshold_point(), check_s2, activation=activation)
     facts = symbolic.soft_threshold_facts()[3]
     sym_ok = facts["odd"] and facts["lipschitz_1"] and facts["dead_zone_is_zero"]
     out = tally.outcome({"sympy_facts": facts})
@@ -167,14 +152,7 @@ def check_s4(params: dict, *, b: float = 0.0, n: int = 4000) -> tuple[list, dict
 
 
 def s4_outcome(*, b: float = 0.0) -> Outcome:
-    tally = PropertyTally("S4", "symbolic+exact")
-
-    @given(rs.mixing_direction(d=8))
-    def prop(params):
-        conds, numbers = check_s4(params, b=b)
-        tally.judge(params, conds, numbers)
-
-    run_property(tally, prop)
+    tally = draw_examples("S4", "symbolic+exact", rs.mixing_direction(d=8), check_s4, b=b)
     facts = {f"d={d}": symbolic.rotation_invariance(d) for d in (2, 3)}
     ok = all(f["sum_a_W_equals_lambda_M_w"] and f["function_independent_of_Q"] and f["gram_is_identity"] for f in facts.values())
     out = tally.outcome({"sympy_facts": facts, "b": b})
@@ -237,14 +215,7 @@ def s3_past_boundaries() -> list[dict]:
 
 
 def s3_outcome(*, inside: bool = True) -> Outcome:
-    tally = PropertyTally("S3", "symbolic+exact")
-
-    @given(rs.easy_regime(inside=inside))
-    def prop(params):
-        conds, numbers = check_s3(params)
-        tally.judge(params, conds, numbers)
-
-    run_property(tally, prop)
+    tally = draw_examples("S3", "symbolic+exact", rs.easy_regime(inside=inside), check_s3)
     sym = symbolic.pure_net_easy_drop(3)
     return tally.outcome({
         "sympy_drop_3_features": str(sym["drop"]), "sympy_optimal_allocation": {k: str(v) for k, v in sym["allocation"].items()},
@@ -324,14 +295,7 @@ def check_s5(params: dict, *, shared_sign: bool = False, n: int = 200_000) -> tu
 
 
 def s5_outcome(*, shared_sign: bool = False) -> Outcome:
-    tally = PropertyTally("S5", "symbolic+exact+mc")
-
-    @given(rs.sparse_moments())
-    def prop(params):
-        conds, numbers = check_s5(params, shared_sign=shared_sign)
-        tally.judge(params, conds, numbers)
-
-    run_property(tally, prop)
+    tally = draw_examples("S5", "symbolic+exact+mc", rs.sparse_moments(), check_s5, shared_sign=shared_sign)
     facts = symbolic.sparse_moments(3)
     ok = facts["mean_zero"] and facts["second_matches"] and facts["fourth_matches"]
     out = tally.outcome({"sympy": {k: v for k, v in facts.items() if k not in ("exprs", "symbols")}, "shared_sign": shared_sign})

@@ -82,7 +82,7 @@ def replay_command(claim: dict, profile: str) -> str:
 
 
 def _claim_view(c: dict, profile: str, pngs: dict[str, bytes], max_examples: int) -> dict:
-    examples = c["examples"]
+    examples = c["drawn_examples"]
     if examples and all(isinstance(e, dict) for e in examples):
         example_node: Any = fmt.records(examples, max_rows=max_examples)
     else:

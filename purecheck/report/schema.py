@@ -22,7 +22,7 @@ REQUIRED_CLAIM = ("id", "paper_claim", "title", "statement", "verdict", "expecte
 # Optional claim keys and their defaults (deep-copied into the normalised claim).
 OPTIONAL_CLAIM: dict[str, Any] = {
     "regime": "", "module": None, "expected_reason": None, "evidence": {}, "key_numbers": [],
-    "counterexample": None, "controls": [], "examples": [], "n_examples": None, "figures": [],
+    "counterexample": None, "controls": [], "examples": None, "drawn_examples": [], "n_examples": None, "figures": [],
     "runtime_s": None,
 }
 
@@ -128,9 +128,17 @@ def _validate_claim(claim: dict, where: str) -> None:
     _require_type(claim["module"], (str, type(None)), f"{where}.module")
     _require_type(claim["expected_reason"], (str, type(None)), f"{where}.expected_reason")
     _require_type(claim["evidence"], (dict, list), f"{where}.evidence")
-    _require_type(claim["examples"], list, f"{where}.examples")
+    # Schema 1: "examples" is the number of drawn examples and "drawn_examples" the recorded ones;
+    # an older file may carry the list itself under "examples".
+    if isinstance(claim["examples"], list):
+        claim["drawn_examples"] = claim["examples"]
+        claim["examples"] = len(claim["examples"])
+    _require_type(claim["drawn_examples"], list, f"{where}.drawn_examples")
+    if claim["examples"] is None:
+        claim["examples"] = len(claim["drawn_examples"])
+    _require_int(claim["examples"], f"{where}.examples")
     if claim["n_examples"] is None:
-        claim["n_examples"] = len(claim["examples"])
+        claim["n_examples"] = claim["examples"]
     _require_int(claim["n_examples"], f"{where}.n_examples")
     _require_number_or_null(claim["runtime_s"], f"{where}.runtime_s")
 
