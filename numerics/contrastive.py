@@ -67,7 +67,7 @@ from .config import ModelConfig
 from .estimates import Estimate, mean
 from .networks import TwoLayerNet
 from .purity import network_purity
-from .sparse_coding import SparseCodingModel
+from .sparse_coding import SparseCodingModel, labels
 from .training import DTYPES, NORMS, OPTIMISERS, derive_seeds
 from .validation import require_array, require_choice, require_int, require_real
 
@@ -628,12 +628,12 @@ def evaluate_representation(net: TwoLayerNet, model: SparseCodingModel, wstar, *
     train = model.sample(require_int("n_probe", n_probe, low=2), rng)
     test = model.sample(require_int("n_test", n_test, low=1), rng)
     pur = network_purity(net, model.M, x=train.x, weights="activity", tau=tau)
-    y_tr = np.sign(train.z @ w)
+    y_tr = labels(train.z, w)
     keep = y_tr != 0
     H = net.hidden(train.x[keep])
     v, c = fit_probe(H, y_tr[keep], ridge=ridge)
     probe = TwoLayerNet(W=net.W, a=v, b=net.b, activation=net.activation, c=c, family="trained")
-    y_te = np.sign(test.z @ w)
+    y_te = labels(test.z, w)
     clean = y_te * probe(test.x)
     if eps > 0:
         robust = pgd_min_margin(probe, test.x, y_te, eps, norm, steps=pgd_steps, restarts=pgd_restarts,

@@ -47,7 +47,7 @@ import torch
 
 from .networks import TwoLayerNet
 from .purity import network_purity
-from .sparse_coding import SparseCodingModel
+from .sparse_coding import SparseCodingModel, labels_torch
 from .torch_nets import TorchTwoLayer
 from .training import DTYPES, TrainConfig, derive_seeds, margin_loss
 from .validation import require_array, require_choice, require_int, require_real
@@ -254,7 +254,7 @@ def fit_head(layer: FrozenLayer, model: SparseCodingModel, wprime, cfg: TrainCon
 
     def draw(step: int):
         x, z = model.sample_torch(cfg.batch, gen, dtype=dtype)
-        return x, torch.sign(z @ w_t)
+        return x, labels_torch(z, w_t)
 
     return _fit(layer, draw, cfg, seeds, attack)
 

@@ -109,3 +109,18 @@ def labels(z: np.ndarray, w: np.ndarray) -> np.ndarray:
     z = require_array("z", z, ndim=2)
     w = require_array("w", w, shape=(z.shape[1],))
     return tie_sign(z @ w, np.abs(z) @ np.abs(w))
+
+
+def labels_torch(z, w):
+    """Torch twin of :func:`labels`: ``sign(<w, z>)`` with floating-point zeros counted as ties (0).
+
+    The tie tolerance follows the dtype (float32 sums of cancelling terms leave ~1e-7 residues).
+    """
+    import torch
+
+    w = torch.as_tensor(w, dtype=z.dtype)
+    values = z @ w
+    rtol = 1e-9 if z.dtype == torch.float64 else 1e-5
+    scale = z.abs() @ w.abs()
+    return torch.where(values.abs() <= rtol * scale, torch.zeros_like(values), torch.sign(values))
+

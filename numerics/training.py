@@ -41,7 +41,7 @@ import torch
 
 from .config import ModelConfig
 from .networks import TwoLayerNet
-from .sparse_coding import Sample, SparseCodingModel
+from .sparse_coding import Sample, SparseCodingModel, labels_torch
 from .torch_nets import TorchTwoLayer
 from .validation import require_array, require_choice, require_int, require_real
 
@@ -330,7 +330,7 @@ def train(model: ModelConfig | SparseCodingModel, wstar, net: TwoLayerNet | Torc
                 cursor += batch
                 x, z = fixed[0][idx], fixed[1][idx]
             n_seen += batch
-            y = torch.sign(z @ w_t)
+            y = labels_torch(z, w_t)
             keep = y != 0  # ties carry no label: out of the loss (module docstring)
             xk, yk = x[keep], y[keep]
             eps_t = cfg.eps_at(step)

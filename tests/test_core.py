@@ -194,3 +194,15 @@ def test_estimate_rejects_an_interval_that_misses_its_value():
     with pytest.raises(ValueError, match="method"):
         Estimate(1.0, 1.0, 1.0, "guess")
     assert Estimate.exact(0.25).excludes(0.2, "above") and not Estimate.exact(0.25).excludes(0.25, "above")
+
+
+def test_torch_labels_agree_with_numpy_labels_on_ties():
+    model = SparseCodingModel(ModelConfig(d=32, p=0.2, dictionary="identity"))
+    z = model.sample(20_000, seed=3).z
+    w = np.ones(32) / np.sqrt(32)
+    for dtype in (torch.float32, torch.float64):
+        from numerics.sparse_coding import labels_torch
+
+        got = labels_torch(torch.as_tensor(z, dtype=dtype), torch.as_tensor(w, dtype=dtype)).numpy()
+        assert np.array_equal(got, labels(z, w)), f"{dtype}: {np.sum(got != labels(z, w))} labels differ"
+    assert np.mean(labels(z, w) == 0) > 0.05  # the case matters: many ties at this sparsity

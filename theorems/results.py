@@ -21,7 +21,7 @@ from .registry import CLAIMS, Claim, Control
 from .verdict import Outcome
 
 SCHEMA = 1
-PACKAGES = ("numpy", "scipy", "sympy", "torch", "hypothesis", "pytest", "matplotlib", "jinja2", "tqdm")
+PACKAGES = ("numpy", "scipy", "sympy", "torch", "hypothesis", "pytest", "matplotlib", "jinja2", "tqdm", "scikit-learn")
 
 ASSUMPTIONS = [
     {"id": "A1", "text": "sign(0) = 0: a latent with <w*, z> = 0 has label 0 and counts as an error for every "
