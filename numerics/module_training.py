@@ -3,7 +3,8 @@
 :func:`numerics.training.train` builds and trains :class:`~numerics.torch_nets.TorchTwoLayer`
 only; this is its loop for other modules, with the same conventions read from the same
 :class:`~numerics.training.TrainConfig`: online fresh samples (``cfg.n_train`` / fixed data are
-not supported here), ties ``y = 0`` dropped from the loss, margin losses
+not supported here), tie-aware labels (``numerics.sparse_coding.labels_torch``) with ties
+``y = 0`` dropped from the loss, margin losses
 (:func:`numerics.training.margin_loss`), the eps ramp, PGD at ``eps_t`` through
 :func:`numerics.attacks.pgd.pgd_attack` (autograd), Adam or SGD, seeds from
 :func:`numerics.training.derive_seeds` (the module's init is the caller's: build it with
@@ -19,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .sparse_coding import SparseCodingModel
+from .sparse_coding import SparseCodingModel, labels_torch
 from .training import DTYPES, TrainConfig, derive_seeds, margin_loss
 from .validation import require_array
 
@@ -68,7 +69,7 @@ def train_module(module: torch.nn.Module, model: SparseCodingModel, wstar, cfg: 
     t0 = time.perf_counter()
     for step in range(cfg.steps):
         x, z = model.sample_torch(cfg.batch, gen, dtype=dtype)
-        y = torch.sign(z @ w_t)
+        y = labels_torch(z, w_t)
         keep = y != 0  # ties carry no label (numerics.training convention)
         xk, yk = x[keep], y[keep]
         if xk.shape[0] == 0:

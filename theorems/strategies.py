@@ -78,3 +78,40 @@ def contrastive_mixing(draw, d: int = 8):
     return {"d": d, "direction_seed": draw(st.integers(0, 10_000)), "t": draw(finite(0.05, 1.0)),
             "loss": draw(st.sampled_from(["spectral", "infonce", "infonce_std"])),
             "normalisation": draw(st.sampled_from(["none", "l2"])), "temperature": draw(finite(0.1, 1.0))}
+
+
+# --- stress explorer (theorems/test_stress.py): draws outside (and, for controls, inside) a claim's regime ---
+
+
+@st.composite
+def p2_radius_point(draw, inside: bool = False):
+    """P2r: (d, k, b, f) with eps = f min(b, 1 - b); outside: f up to 4 and denser codes."""
+    if inside:
+        d = draw(st.sampled_from([64, 256, 1024]))
+        k = draw(finite(1.0, 4.0))
+        f = draw(finite(0.0, 0.5))
+        b = draw(finite(0.05, 0.95))
+    else:
+        d = draw(st.sampled_from([16, 64, 256]))
+        k = draw(finite(1.0, 8.0))
+        f = draw(finite(0.0, 4.0))
+        b = draw(finite(0.02, 0.98))
+    return {"d": d, "k": k, "b": b, "f": f, "eps": f * min(b, 1.0 - b)}
+
+
+@st.composite
+def p2_scaling_point(draw, inside: bool = False):
+    """P2i: a threat model (identity dictionary), a threshold and an integer sparsity k; inside: l2 only.
+
+    k is an integer: for fractional k the critical radii sit on a lattice whose steps bend the
+    log-log slope to about 0.62-0.65 even under l2 (seen at k = 3.23), a different boundary.
+    """
+    norm = "l2" if inside else draw(st.sampled_from(["l2", "linf"]))
+    return {"norm": norm, "b": draw(finite(0.1, 0.7)), "k": float(draw(st.integers(2, 6)))}
+
+
+@st.composite
+def fixed_threshold_mixing(draw, inside: bool = False):
+    """P1z: a fixed threshold b, a mixing direction seed and an amount t; inside: b in [0.2, 0.6]."""
+    b = draw(finite(0.2, 0.6)) if inside else draw(finite(0.0, 0.95))
+    return {"b": b, "direction_seed": draw(st.integers(0, 10_000)), "t": draw(finite(0.05, 0.2))}

@@ -49,20 +49,17 @@ class QuestionRun:
     n_tasks: int = 0
 
 
-def run_questions(ids, size: str, scheduler=None, *, progress: Progress | None = None,
-                  client=None, only: dict[str, tuple[str, ...]] | None = None,
-                  memo: dict | None = None) -> tuple[dict[str, QuestionRun], dict]:
-    """Plan, run (one sweep) and judge the questions ``ids`` at ``size``.
+def plan_questions(ids, size: str, only: dict[str, tuple[str, ...]] | None = None):
+    """The tasks of the questions ``ids`` at ``size``: ``(plans, unique)``.
 
-    only: optional ``{qid: variants}`` restricting which variants are run (default: all).
-    memo: optional dict of finished tasks (task identity -> (result, seconds)), read and
-    extended: tasks already in it are not run again (pytest shares one per session).
-    Returns ``({qid: QuestionRun}, sweep statistics)``.
+    plans: ``{(qid, variant): [(task key, task identity)]}``; unique: ``{task identity: (fn, task)}``,
+    one entry per distinct task (a question's tasks are identified by question and dict; shared
+    training tasks by their dict alone, so questions asking for the same run share it).
     """
     if size not in SIZE_NAMES:
         raise ValueError(f"size must be one of {', '.join(SIZE_NAMES)}, got {size!r}")
-    plans: dict[tuple[str, str], list[tuple[str, str]]] = {}  # (qid, variant) -> [(task key, canonical id)]
-    unique: dict[str, tuple] = {}  # canonical id -> (fn, task)
+    plans: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    unique: dict[str, tuple] = {}
     for qid in ids:
         mod = module(qid)
         sz = mod.SIZES[size]
@@ -74,13 +71,27 @@ def run_questions(ids, size: str, scheduler=None, *, progress: Progress | None =
             entry = []
             for t in tasks:
                 if t["kind"].startswith(SHARED_PREFIX):  # shared across questions: identity without its key
-                    cid = canonical({k: v for k, v in t.items() if k != "key"})
+                    cid = canonical({name: val for name, val in t.items() if name != "key"})
                     unique.setdefault(cid, (compute_shared, t))
                 else:
                     cid = qid + ":" + canonical(t)
                     unique.setdefault(cid, (mod.compute, t))
                 entry.append((t["key"], cid))
             plans[(qid, v)] = entry
+    return plans, unique
+
+
+def run_questions(ids, size: str, scheduler=None, *, progress: Progress | None = None,
+                  client=None, only: dict[str, tuple[str, ...]] | None = None,
+                  memo: dict | None = None) -> tuple[dict[str, QuestionRun], dict]:
+    """Plan, run (one sweep) and judge the questions ``ids`` at ``size``.
+
+    only: optional ``{qid: variants}`` restricting which variants are run (default: all).
+    memo: optional dict of finished tasks (task identity -> (result, seconds)), read and
+    extended: tasks already in it are not run again (pytest shares one per session).
+    Returns ``({qid: QuestionRun}, sweep statistics)``.
+    """
+    plans, unique = plan_questions(ids, size, only)
     order = [c for c in unique if not (memo is not None and c in memo)]
     results, stats = run_tasks([unique[c] for c in order], scheduler, progress=progress, client=client)
     by_id = {c: (r, t) for c, r, t in zip(order, results, stats.task_s)}

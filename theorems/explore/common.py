@@ -6,7 +6,8 @@ Every question module (``qNN_*.py``) defines
 - ``plan(size, variant) -> list[dict]``: the independent tasks of the main check (``variant =
   "main"``) or of a negative control (the control's registry name); each task is a JSON-able
   dict with a ``kind``, a ``key`` unique within the variant, and every seed it uses;
-- ``compute(task) -> dict``: one task (a pure function of the dict: same dict, same numbers);
+- ``compute(task) -> dict``: one task (a pure function of the dict: same dict, same numbers; no
+  timings in the result, the runner measures those);
 - ``judge(variant, size, results) -> Outcome``: the verdict from ``{key: result}``.
 
 Tasks of the main check and of the controls that are the same dict are computed once.

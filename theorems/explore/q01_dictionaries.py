@@ -17,6 +17,10 @@ Two sweeps (sigma = 0, unit magnitudes, threshold b = 0.3, l2, critical radii at
 - *sparsity*: orthogonal dictionary (l2 radii do not depend on it), d = 64, k from 1 to d
   (``p = k/d`` up to 1), exact engine.
 
+Everything depends on ``M`` only through ``G`` (``x = M z``, ``u = M^{-1} delta``,
+``||delta||^2 = u^T G u``), so no ``M`` is built (``numerics.dictionaries.coherent_dictionary``
+gives one with this Gram).
+
 Main check (a priori headline): rho = 0.5, ``signs`` task, d = 64, k = 4: ratio of critical
 radii pure / dense above 2. Control: the same with b = 0 (the dual-basis net is then the dense
 net: ratio 1). Region: (rho, task) and k/d points where the ratio's interval is above 2.
@@ -28,7 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from numerics import linear_net, pure_net
-from numerics.dictionaries import coherent_dictionary, ellipsoid_pure_bounds, equicorrelated_gram, gram_eigen_range
+from numerics.dictionaries import ellipsoid_pure_bounds, equicorrelated_gram, gram_eigen_range
 from numerics.exact_law import tie_sign
 from numerics.risk import clean_error
 
@@ -42,7 +46,6 @@ QUESTION = ("Does the pure net's >2x robustness advantage survive non-orthogonal
 HEADLINE = {"rho": 0.5, "task": "signs", "d": 64}
 TASK_SEED = 3
 SAMPLE_SEED = 11
-DICT_SEED = 0
 
 
 @dataclass(frozen=True)

@@ -61,8 +61,8 @@ class Sizes:
 
 
 SIZES = {
-    "smoke": Sizes((4.0,), 600, 0, 1, 7, 3, 300),
-    "quick": Sizes((0.5, 1.0, 2.0, 4.0, 8.0, 16.0), 2000, 30, 3, 10, 6, 600),
+    "smoke": Sizes((4.0,), 600, 0, 1, 7, 4, 300),
+    "quick": Sizes((0.5, 1.0, 2.0, 4.0, 8.0, 16.0), 2000, 0, 1, 10, 6, 600),
     "thorough": Sizes((0.25, 0.5, 1.0, 2.0, 3.0, 4.0, 6.0, 8.0, 16.0, 32.0), 6000, 50, 6, 12, 10, 1500),
 }
 TRAINED = ("soft", "relu", "smooth")
@@ -186,7 +186,7 @@ def _train_smooth(t) -> dict:
     x, _ = T.eval_inputs()
     mod.requires_grad_(False)
     return {"purity": T.module_purity(mod, m, x), **T.pgd_robust_error(mod, m, w, T.EPS, n=1000, seed=T.EVAL_SEED + 1),
-            "threshold_mean": float(mod.b1.mean()), "beta": beta, "wall_s": res.wall_time}
+            "threshold_mean": float(mod.b1.mean()), "beta": beta}
 
 
 def _gap(sz: Sizes, results: dict, act: str, eps: float):

@@ -109,7 +109,7 @@ def compute(t: dict) -> dict:
             "sound": {"l2_ball": r_l2["lower"] / np.sqrt(d), "feature_box": r_box["lower"] / col_l1}}
 
 
-def _slope(ds, ratios) -> Estimate:
+def log_log_slope(ds, ratios) -> Estimate:
     """Least-squares slope of log ratio on log d; the interval propagates each ratio's interval."""
     x = np.log(np.asarray(ds, float))
     c = (x - x.mean()) / np.sum((x - x.mean()) ** 2)
@@ -136,7 +136,7 @@ def judge(variant: str, sz: Sizes, results: dict) -> Outcome:
     verdicts = [condition("r", ratios[(n, dk, d)], "above", ADVANTAGE).verdict for d in dims for n, dk in CELLS]
     reg = region([{"norm": n, "dictionary": dk, "d": d} for d in dims for n, dk in CELLS], verdicts,
                  ("norm", "dictionary", "d"), f"critical radius ratio pure/dense > {ADVANTAGE:g} (k=4, b={b:g})")
-    slopes = {f"{n}/{dk}": _slope(dims, [ratios[(n, dk, d)] for d in dims]).to_dict() for n, dk in CELLS} if len(dims) > 1 else {}
+    slopes = {f"{n}/{dk}": log_log_slope(dims, [ratios[(n, dk, d)] for d in dims]).to_dict() for n, dk in CELLS} if len(dims) > 1 else {}
     table = [{"norm": n, "dictionary": dk, "d": d, "ratio": ratios[(n, dk, d)].value, "ratio_lower": ratios[(n, dk, d)].lower,
               "ratio_upper": ratios[(n, dk, d)].upper,
               "eps_c_pure": [results[f"pure {n} {dk} d={d} b={b:g}"]["radius"]["lower"], results[f"pure {n} {dk} d={d} b={b:g}"]["radius"]["upper"]],

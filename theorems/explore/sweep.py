@@ -147,7 +147,7 @@ def open_client(spec: SchedulerSpec):
     if spec.kind == "local":
         # One single-threaded process per worker: tasks are CPU-bound numpy/torch code.
         cluster = LocalCluster(n_workers=spec.workers, threads_per_worker=1, processes=True,
-                               dashboard_address=None, silence_logs=logging.ERROR)
+                               dashboard_address=":0", silence_logs=logging.ERROR)
         client = Client(cluster)
         try:
             yield client

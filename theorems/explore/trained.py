@@ -99,15 +99,27 @@ SHARED_PREFIX = "shared:"
 
 def train_task(key: str, *, eps: float, steps: int, seed: int, activation: str = "soft_threshold",
                threshold: str = "shared", loss: str = "logistic", n_train: int | None = None, eval_eps: float = EPS,
-               eval_n: int = 1000, keep_layer: bool = False, d: int = D, k: float = K) -> dict:
+               eval_n: int = 1000, keep_layer: bool = False, d: int = D, k: float = K, support: int | None = None) -> dict:
     """A two-layer training run (``numerics.training.train``) that several questions share.
 
     Its identity is the dict without ``key``: equal runs requested by different questions are
-    computed once (the runner dedups ``shared:`` tasks across questions).
+    computed once (the runner dedups ``shared:`` tasks across questions). ``support``: the task
+    is :func:`task_direction` (uniform on the first ``support`` features; None = all).
     """
-    return {"kind": SHARED_PREFIX + "train2", "key": key, "eps": float(eps), "steps": int(steps), "seed": int(seed),
-            "activation": activation, "threshold": threshold, "loss": loss, "n_train": n_train,
-            "eval_eps": float(eval_eps), "eval_n": int(eval_n), "keep_layer": bool(keep_layer), "d": d, "k": k}
+    out = {"kind": SHARED_PREFIX + "train2", "key": key, "eps": float(eps), "steps": int(steps), "seed": int(seed),
+           "activation": activation, "threshold": threshold, "loss": loss, "n_train": n_train,
+           "eval_eps": float(eval_eps), "eval_n": int(eval_n), "keep_layer": bool(keep_layer), "d": d, "k": k}
+    if support is not None:
+        out["support"] = int(support)
+    return out
+
+
+def task_direction(d: int = D, support: int | None = None) -> np.ndarray:
+    """``w* = 1/sqrt(s)`` on the first ``s`` features (all d when ``support`` is None), 0 elsewhere."""
+    s = d if support is None else support
+    w = np.zeros(d)
+    w[:s] = 1.0 / np.sqrt(s)
+    return w
 
 
 def compute_shared(t: dict) -> dict:
@@ -117,7 +129,7 @@ def compute_shared(t: dict) -> dict:
     from numerics.training import train
 
     m = model(t["d"], t["k"])
-    w = wstar(t["d"])
+    w = task_direction(t["d"], t.get("support"))
     cfg = config(t["eps"], t["steps"], t["seed"], activation=t["activation"], threshold=t["threshold"],
                  loss=t["loss"], n_train=t["n_train"])
     res = train(m, w, None, cfg)
@@ -127,7 +139,7 @@ def compute_shared(t: dict) -> dict:
     out = {"purity": {"mean_max_loading": pur.mean_max_loading, "mean_effective_features": pur.mean_effective_features,
                       "purified_fraction": pur.purified_fraction},
            **pgd_robust_error(net, m, w, t["eval_eps"], n=t["eval_n"], seed=EVAL_SEED + 1),
-           "seeds": res.seeds, "threshold_mean": float(np.mean(net.b)), "wall_s": res.wall_time}
+           "seeds": res.seeds, "threshold_mean": float(np.mean(net.b))}
     if t["keep_layer"]:
         out["layer"] = {"W": net.W.tolist(), "b": net.b.tolist(), "activation": net.activation}
     if t["n_train"] is not None:  # the empirical robust error on the training sample itself
