@@ -208,3 +208,28 @@ def test_coverage_of_pure_mixed_and_half_layers():
     assert abs(cov["weighted_coverage"] - np.sum(w[:4] ** 2)) < 1e-12, "share of ||w'||^2 on read features (exact)"
     with pytest.raises(ValueError, match="wprime"):
         layer_coverage(half, m.M, x, np.ones(3))
+
+
+# ---------------------------------------------------------------- contrastive layer (issue 6)
+@pytest.mark.parametrize("activation,rule", [("soft_threshold", "relative"), ("relu", "per_node")])
+def test_contrastive_frozen_layer_reproduces_the_contrastive_representation(activation, rule):
+    from numerics.contrastive import ContrastiveConfig, representation, thresholds, train_contrastive
+    from theorems.downstream_checks import contrastive_frozen_layer
+
+    model = _model(d=8, p=0.25, sigma=0.1)
+    cfg = ContrastiveConfig(width=6, steps=30, batch=16, eps=0.2, b=0.5, activation=activation, threshold=rule,
+                            pgd_steps=2, dtype="float64")
+    run = train_contrastive(model, cfg, [3], ("both", "none"))
+    x = np.random.default_rng(0).standard_normal((500, 8)) * 2.0  # random inputs, far beyond the model's support
+    for v in ("both", "none"):
+        lay = contrastive_frozen_layer(run, 0, v)
+        W = torch.as_tensor(run.W[0, run.variants.index(v)])
+        b_param = torch.as_tensor(run.tau[0, run.variants.index(v)])  # the trained threshold (unused for "relative")
+        tau = thresholds(W[None], b_param[None], rule, cfg.b)
+        ref = representation(torch.as_tensor(x)[None], W[None], tau, activation)[0].numpy()
+        got = lay.hidden(x)
+        assert np.max(np.abs(got - ref)) <= 1e-12, f"FrozenLayer h(x) must equal the contrastive h(x) (tol 1e-12), {v}"
+        assert np.count_nonzero(got) and np.count_nonzero(got == 0), "both sides of the dead zone are exercised"
+        assert lay.activation == activation and np.array_equal(lay.W, run.W[0, run.variants.index(v)])
+        if rule == "relative":
+            assert np.allclose(lay.b, 0.5 * np.linalg.norm(lay.W, axis=1), rtol=0, atol=1e-15), "b_j = 0.5 ||W_j||"

@@ -18,6 +18,17 @@ mixed and random layers get numerics.risk's ``bound`` interval [PGD, certified];
 certificate is loose for 64-node layers at these radii, so the conditions on such heads use
 the PGD side (the error PGD-with-restarts finds, a Clopper-Pearson interval: a lower bound on
 the true robust error) and the certified upper end is recorded beside it.
+
+Contrastive layer (issue 6; reported in P5's evidence, never judged). The paper's C4 is about
+purified layers; whether contrastive pre-training purifies is P4's question. The layer is P4's
+headline setting (theorems.contrastive_checks.HEADLINE: spectral loss, noisy views, symmetric
+soft threshold with relative threshold tau_j = 0.5 ||W_j||, Adam lr 0.03, eps = 0.35) in its
+variant (a) (the attack enters both terms), seed 0, with the steps / batch / PGD steps of P4's
+profile of the same name, but trained on P5's model (d = 32, k = 3, sigma = 0.1, dictionary
+seed 1) at P5's width m = 64: P4 runs at d = 16, so its own nets cannot feed a d = 32 head.
+eps = 0.35 is kept as the headline's hyper-parameter (not re-derived for d = 32). The relative
+threshold becomes the FrozenLayer's per-node b_j = 0.5 ||W_j|| of the final weights (float64):
+the representation training used at its end, frozen.
 """
 from __future__ import annotations
 
@@ -28,6 +39,7 @@ import numpy as np
 import torch
 
 from numerics import ModelConfig, SparseCodingModel, linear_net, mixing_path, random_skew
+from numerics.contrastive import ContrastiveRun, train_contrastive
 from numerics.downstream import (FrozenLayer, fit_head, fit_head_on_data, layer_coverage, mixed_layer, pure_layer,
                                  random_layer, task_pair)
 from numerics.estimates import Estimate, clopper_pearson
@@ -74,18 +86,20 @@ class Sizes:
     dg_dict_iter: int
     dg_pgd_steps: int
     dg_pgd_restarts: int
+    # contrastive layer (reported only): the P4 profile whose steps / batch / PGD steps it uses
+    ct_profile: str = "quick"
 
 
 SIZES = {
     "quick": Sizes(1200, 300, 600, 3000, 20, 4, 3, (0.0, 0.1, 0.2, 0.4, 0.8), (0.0,), (0.1, 0.2, 0.3),
-                   (0.3, 0.6), 400, 300, 64, 48, 5, 30, 5),
+                   (0.3, 0.6), 400, 300, 64, 48, 5, 30, 5, ct_profile="quick"),
     "ci": Sizes(2000, 600, 1000, 6000, 30, 6, 5, (0.0, 0.05, 0.1, 0.2, 0.4, 0.8), (0.0, 0.5),
-                (0.05, 0.1, 0.2, 0.3), (0.3, 0.5, 0.75), 800, 600, 64, 64, 10, 50, 10),
+                (0.05, 0.1, 0.2, 0.3), (0.3, 0.5, 0.75), 800, 600, 64, 64, 10, 50, 10, ct_profile="ci"),
     "thorough": Sizes(4000, 2000, 3000, 10000, 30, 6, 5, (0.0, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.6, 0.8, 1.2),
                       (0.0, 0.5, 0.9), (0.05, 0.1, 0.15, 0.2, 0.25, 0.3), (0.3, 0.4, 0.5, 0.65, 0.8),
-                      3000, 2000, 128, 96, 30, 100, 20),
+                      3000, 2000, 128, 96, 30, 100, 20, ct_profile="thorough"),
     "stress": Sizes(1200, 300, 600, 3000, 20, 4, 3, (0.0, 0.1, 0.2, 0.4, 0.8), (0.0, 0.9), (0.1, 0.2, 0.3),
-                    (0.3, 0.6), 400, 300, 64, 48, 5, 30, 5),
+                    (0.3, 0.6), 400, 300, 64, 48, 5, 30, 5, ct_profile="stress"),
 }
 
 
@@ -155,8 +169,45 @@ def pretrained_run(eps: float, steps: int, checkpoints: tuple) -> tuple:
     return tuple(out)
 
 
+CT_SEED = 0  # P4's seed 0: init, data and attack seeds from numerics.training.derive_seeds(0)
+CT_VARIANT = "both"  # P4's variant (a): the attack enters both loss terms
+
+
+def contrastive_config(sz: Sizes):
+    """P4's headline contrastive config with the sizes of P4's profile ``sz.ct_profile``, at P5's d, k, sigma, m."""
+    from dataclasses import replace
+
+    from theorems.contrastive_checks import HEADLINE, SIZES as P4_SIZES, config_for
+
+    return config_for(HEADLINE, replace(P4_SIZES[sz.ct_profile], d=D, k=D * P, sigma=SIGMA, width=WIDTH))
+
+
+@cache
+def contrastive_run(sz: Sizes) -> ContrastiveRun:
+    return train_contrastive(model(), contrastive_config(sz), [CT_SEED], (CT_VARIANT,))
+
+
+def contrastive_frozen_layer(run: ContrastiveRun, s: int = 0, v: int | str = 0, name: str = "contrastive") -> FrozenLayer:
+    """The frozen representation of net (s, v) of a contrastive run as a :class:`FrozenLayer` (W copied).
+
+    Its per-node threshold is the one the run's rule gives the final weights, in float64:
+    ``b_j = cfg.b ||W_j||`` for the relative rule (the run's stored ``tau`` is the same number
+    computed in the training dtype), the stored ``tau`` for the fixed and trained rules; with
+    ReLU the contrastive ``ReLU(t - tau_j)`` is the FrozenLayer's ``ReLU(t + b_j)``, ``b_j = -tau_j``.
+    """
+    vi = run.variants[v] if isinstance(v, int) else v
+    j = run.variants.index(vi)
+    cfg = run.config
+    W = run.W[s, j].copy()
+    tau = cfg.b * np.linalg.norm(W, axis=1) if cfg.threshold == "relative" else run.tau[s, j].copy()
+    b = tau if cfg.activation == "soft_threshold" else -tau
+    return FrozenLayer(W, b, cfg.activation, name,
+                       {"variant": vi, "seeds": run.seeds[s], "threshold_rule": cfg.threshold, "b": cfg.b,
+                        "max_abs_b_minus_run_tau": float(np.max(np.abs(tau - run.tau[s, j])))})
+
+
 def layer(key: str, sz: Sizes) -> FrozenLayer:
-    """Frozen layers by name: pure, pure_b0, mixed t=..., mixedb0 t=... (b = 0), at (adversarial pre-training), at@f, clean_pre, random."""
+    """Frozen layers by name: pure, pure_b0, mixed t=..., mixedb0 t=... (b = 0), at (adversarial pre-training), at@f, clean_pre, random, contrastive (P4 headline, variant (a))."""
     M = model().M
     if key == "pure":
         return pure_layer(M, B_PURE)
@@ -180,6 +231,8 @@ def layer(key: str, sz: Sizes) -> FrozenLayer:
         raise KeyError(key)
     if key == "clean_pre":
         return pretrained_run(0.0, sz.pre_steps, ())[-1][1]
+    if key == "contrastive":
+        return contrastive_frozen_layer(contrastive_run(sz))
     raise KeyError(f"unknown layer {key!r}")
 
 
@@ -277,6 +330,35 @@ def row_summary(r: dict) -> dict:
             "robust_error_baseline": f(r["baseline"]["robust"]), "robust_error_linear": f(r["linear"]["robust"]),
             "clean_gap": f(r["clean_gap"]), "inheritance_gap": f(r["inheritance_gap"]),
             "robustness_gain": f(r["robustness_gain"])}
+
+
+CONTRASTIVE_NOTE = ("reported, not judged: the paper's C4 is about purified layers; whether contrastive pre-training "
+                    "purifies is P4. Layer: P4's headline setting, variant (a) (attack on both terms), seed 0, "
+                    "trained at P5's d, k, sigma and m (P4 itself runs at d = 16)")
+
+
+def contrastive_rows(tasks: tuple, sz: Sizes) -> dict:
+    """The contrastive layer's rows (one per task, same columns as :func:`row_summary`, plus the adversarial
+    head's clean error and the PGD side of each robust error) and how the layer was trained."""
+    f = lambda e: {"value": round(e.value, 4), "interval": [round(e.lower, 4), round(e.upper, 4)], "method": e.method}  # noqa: E731
+    rows = []
+    for tk in tasks:
+        r = inheritance_row("contrastive", tk, sz)
+        rows.append({**row_summary(r), "clean_error_adversarial_head": f(r["adversarial_head"]["clean"]),
+                     "robust_error_clean_head_pgd_side": f(r["clean_head"]["robust_judged"]),
+                     "robust_error_adversarial_head_pgd_side": f(r["adversarial_head"]["robust_judged"])})
+    run = contrastive_run(sz)
+    lay = layer("contrastive", sz)
+    norms = np.linalg.norm(lay.W, axis=1)
+    return {"note": CONTRASTIVE_NOTE, "p4_profile": sz.ct_profile, "seed": CT_SEED, "variant": CT_VARIANT,
+            "config": run.config.to_dict(), "derived_seeds": run.seeds[0], "training_seconds": round(run.wall_time, 2),
+            "threshold_conversion": "FrozenLayer b_j = 0.5 ||W_j|| of the final W (float64); max |b_j - run tau_j| = "
+                                    f"{lay.details['max_abs_b_minus_run_tau']:.2e}",
+            "row_norms": {"min": round(float(norms.min()), 3), "median": round(float(np.median(norms)), 3),
+                          "max": round(float(norms.max()), 3)},
+            "training_purity_trace (unweighted mean max loading)": {
+                "step": run.history["step"].tolist(), "purity": np.round(run.history["purity"][:, 0, 0], 4).tolist()},
+            "rows": rows}
 
 
 def sizes_dict(sz: Sizes) -> dict:

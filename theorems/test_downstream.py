@@ -130,6 +130,8 @@ def check_p5(sz: dc.Sizes) -> Outcome:
                                     "robust_error": _est(p["robust"])} for p in ckpt],
         "spearman(purity, robust error) over all layers of the curves": rho_s,
         "pretraining": pre,
+        # issue 6: an extra row, computed last so that it cannot change any number above; no condition reads it
+        "contrastive_layer (reported, not judged)": dc.contrastive_rows(tasks, sz),
     }
     figs = [
         {"id": "p5_dose_response", "kind": "curves", "intervals": "errorbars",
