@@ -1,4 +1,4 @@
-"""``purecheck`` console script: ``risk`` (population risk of a configured net) and ``report``."""
+"""``purecheck`` console script: ``risk``, ``report``, ``explore``, ``params`` and ``check``."""
 from __future__ import annotations
 
 import argparse
@@ -14,11 +14,27 @@ def main(argv: list[str] | None = None) -> int:
     p_risk.add_argument("--json", action="store_true", help="print JSON instead of a table")
     sub.add_parser("report", help="render report.md and index.html from a results file", add_help=False)
     sub.add_parser("explore", help="run the beyond-the-paper experiments Q1-Q10 (see --list)", add_help=False)
+    sub.add_parser("params", help="print a claim's parameters as TOML (see --list)", add_help=False)
+    sub.add_parser("check", help="run one claim's main check outside pytest", add_help=False)
+    sub.add_parser("stress", help="search a claim's parameters for its smallest counterexample and boundary",
+                   add_help=False)
     if argv[:1] == ["report"]:
         # The renderer owns its own argument parsing (see purecheck.report.command).
         from .report.command import main as report_main
 
         return report_main(argv[1:])
+    if argv[:1] == ["params"]:
+        from .claims_command import params_main
+
+        return params_main(argv[1:])
+    if argv[:1] == ["check"]:
+        from .claims_command import check_main
+
+        return check_main(argv[1:])
+    if argv[:1] == ["stress"]:
+        from .stress_command import main as stress_main
+
+        return stress_main(argv[1:])
     if argv[:1] == ["explore"]:
         from .explore import main as explore_main
 

@@ -1,39 +1,43 @@
-"""pytest wiring of the claims protocol: profiles, strict xfails from the registry, the results file.
+"""pytest wiring of the claims protocol: profiles, reviewer overrides, exact verdicts, the results file.
 
-* ``--profile NAME`` or ``HYPOTHESIS_PROFILE`` selects quick (default) / ci / thorough / stress;
-  the hypothesis profile of the same name is loaded (derandomized: the same command gives the
-  same examples and numbers).
-* Claims registered ``expected="fail"`` have their main check marked strict xfail.
-* At the end of the session ``reports/latest/results.json`` (``--results-dir``) is written
-  atomically; ``--report`` also renders ``report.md`` and ``index.html`` beside it.
+* ``--profile NAME`` or ``HYPOTHESIS_PROFILE`` selects quick (default) / ci / thorough / stress:
+  each claim's size preset (theorems/profiles.py) and the hypothesis profile of the same name.
+* ``--set ID.section.key=VALUE`` (repeatable) and ``--params FILE.toml`` (tables named by claim
+  id, as ``purecheck params ID`` prints them) run claims at other constants. A bad key, type or
+  value stops the run before anything runs (usage error, exit 4) with one line naming the key
+  and its allowed range; nothing is written.
+* A claim registered with a verdict other than ``pass`` has its main test marked strict xfail
+  that accepts only :class:`~theorems.registry.RegisteredOutcome`, i.e. exactly the registered
+  verdict; a crash or another verdict is red. Under overrides the main test must pass.
+* At the end ``reports/latest/results.json`` (``--results-dir``) is updated atomically: the
+  claims that ran replace their records, the others are kept (``--fresh`` starts over);
+  ``--report`` also renders ``report.md`` and ``index.html`` beside it.
+* ``-n N`` (pytest-xdist): a claim's tests run on one worker (``loadgroup``), workers hand their
+  records to the controller, and the file is the one a serial run writes (timings aside).
 """
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 import torch
-from hypothesis import HealthCheck, Phase, settings
+from hypothesis import settings
 
-from .profiles import PROFILES, active_profile_name
-from .protocol import ClaimRunner
-from .registry import CLAIMS
-from .results import RunRecorder, write_atomically
+from ._legacy import LEGACY_PROFILES
+from .parameters import ParamError, load_toml, parse_assignment
+from .profiles import active_profile_name, register_hypothesis_profiles
+from .protocol import ClaimRunner, ClaimSession
+from .registry import CLAIMS, RegisteredOutcome, claim as registered_claim
+from .results import RunRecorder, _default, merge_file, merge_record, write_atomically
 
 ROOT = Path(__file__).resolve().parent.parent
 
-for _name, _p in PROFILES.items():
-    settings.register_profile(
-        _name, max_examples=_p.max_examples, derandomize=True, deadline=None, database=None,
-        # No "explain" phase: it re-runs variants of the shrunk example after shrinking, which would
-        # overwrite the recorded (smallest) counterexample and vary run to run.
-        phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink],
-        print_blob=True, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
-                                                HealthCheck.function_scoped_fixture],
-    )
+register_hypothesis_profiles()
 
 
 def pytest_addoption(parser):
@@ -41,8 +45,28 @@ def pytest_addoption(parser):
     g.addoption("--profile", default=None, help="quick (default) | ci | thorough | stress; overrides HYPOTHESIS_PROFILE")
     g.addoption("--results-dir", default=str(ROOT / "reports" / "latest"), help="where results.json goes")
     g.addoption("--report", action="store_true", help="also render report.md and index.html at the end")
+    g.addoption("--set", action="append", default=[], dest="purecheck_set", metavar="ID.KEY=VALUE",
+                help="run claim ID with parameter KEY (section.key) set to VALUE (a TOML literal); repeatable")
+    g.addoption("--params", default=None, dest="purecheck_params", metavar="FILE.toml",
+                help="parameter overrides from a TOML file with tables named by claim id ([P3.train] ...)")
+    g.addoption("--fresh", action="store_true", help="start results.json over instead of updating its records")
 
 
+def collect_overrides(set_args: list[str], params_file: str | None) -> dict[str, dict]:
+    """``{claim id: {dotted key: value}}`` from ``--params`` then ``--set``, validated against each claim."""
+    out: dict[str, dict] = {}
+    if params_file:
+        for cid, values in load_toml(params_file).items():
+            registered_claim(cid)
+            out.setdefault(cid, {}).update(values)
+    for text in set_args:
+        cid, key, value = parse_assignment(text)
+        registered_claim(cid)
+        out.setdefault(cid, {})[key] = value
+    return out
+
+
+@pytest.hookimpl(tryfirst=True)
 def pytest_configure(config):
     # The checks run many small tensor ops: one thread is faster than two here (no contention
     # between intra-op threads) and makes float reductions reproducible run to run.
@@ -50,32 +74,87 @@ def pytest_configure(config):
     name = active_profile_name(config.getoption("--profile"))
     os.environ["HYPOTHESIS_PROFILE"] = name
     settings.load_profile(name)
-    config.addinivalue_line("markers", "claim(id): the test checks registered claim `id` (main check or control)")
-    config._purecheck_recorder = RunRecorder(name, "pytest " + " ".join(config.invocation_params.args))
+    config.addinivalue_line("markers", "claim(id, control=None): the test checks registered claim `id`")
+    config.addinivalue_line("markers", "xdist_group(name): tests of one claim run on one pytest-xdist worker")
+    try:
+        overrides = collect_overrides(config.getoption("purecheck_set"), config.getoption("purecheck_params"))
+        session = ClaimSession(name, overrides, None)
+        for cid in overrides:
+            if CLAIMS[cid].legacy:
+                raise ParamError(f"{cid}: not yet a parameterised claim; it takes no overrides")
+            session.params(cid)  # validates every key, type and range now
+    except ParamError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    winput = getattr(config, "workerinput", None)
+    started = winput["purecheck_started"] if winput else time.time()
+    command = winput["purecheck_command"] if winput else "pytest " + " ".join(config.invocation_params.args)
+    recorder = RunRecorder(name, command)
+    recorder.started = started
+    session.recorder = recorder
+    config._purecheck_session = session
+    config._purecheck_recorder = recorder
+    config._purecheck_worker_records = {}
+    # A claim's main test and controls share cached computations: keep them on one xdist worker.
+    if getattr(config.option, "dist", "no") == "load":
+        config.option.dist = "loadgroup"
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node):
+    """(xdist controller) every worker stamps its records with the controller's start time and command."""
+    rec = node.config._purecheck_recorder
+    node.workerinput["purecheck_started"] = rec.started
+    node.workerinput["purecheck_command"] = rec.command
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    """(xdist controller) collect a worker's claim records."""
+    data = getattr(node, "workeroutput", {}).get("purecheck_records")
+    if not data:
+        return
+    store = node.config._purecheck_worker_records
+    for cid, rec in json.loads(data).items():
+        store[cid] = merge_record(store.get(cid), rec)
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
-    """Mark expected failures as strict xfail and record which claims have main checks and controls."""
+    """Strict xfails for registered non-pass verdicts, skips by profile, one xdist group per claim."""
+    session: ClaimSession = config._purecheck_session
     seen: dict[str, set[str]] = {}
     for item in items:
         m = item.get_closest_marker("claim")
         if m is None:
             continue
         cid = m.args[0]
-        role = m.kwargs.get("control", "main")
+        role = m.kwargs.get("control") or "main"
         if cid not in CLAIMS:
-            raise pytest.UsageError(f"{item.nodeid}: checks unregistered claim {cid!r}; add it to theorems/registry.py")
+            raise pytest.UsageError(f"{item.nodeid}: checks unregistered claim {cid!r}; add it to theorems/catalogue/")
         seen.setdefault(cid, set()).add(role)
         claim = CLAIMS[cid]
-        if role == "main" and claim.expected != "pass":
-            item.add_marker(pytest.mark.xfail(strict=True, reason=f"expected {claim.expected}: {claim.expected_reason}"))
+        item.add_marker(pytest.mark.xdist_group(name=cid))
+        if session.profile not in claim.profiles:
+            item.add_marker(pytest.mark.skip(reason=f"{cid} runs only in the {', '.join(claim.profiles)} profile(s), "
+                                                    f"e.g. pytest theorems --profile {claim.profiles[0]} -k {cid}"))
+            continue
+        overridden = (not claim.legacy) and session.overridden(cid)
+        if role == "main" and claim.expected != "pass" and not overridden:
+            item.add_marker(pytest.mark.xfail(strict=True, raises=RegisteredOutcome,
+                                              reason=f"registered {claim.expected}: {claim.expected_reason}"))
     config._purecheck_coverage = seen
+    config._purecheck_files = {Path(str(item.fspath)).name for item in items}
 
 
 @pytest.fixture(scope="session")
+def claim_session(request) -> ClaimSession:
+    return request.config._purecheck_session
+
+
+# --------------------------------------------------------------- TRANSITIONAL (legacy claims)
+@pytest.fixture(scope="session")
 def profile(request):
-    return PROFILES[active_profile_name(request.config.getoption("--profile"))]
+    return LEGACY_PROFILES[active_profile_name(request.config.getoption("--profile"))]
 
 
 @pytest.fixture
@@ -87,16 +166,29 @@ def claim_run(request) -> ClaimRunner:
     return ClaimRunner(m.args[0], rec)
 
 
+# --------------------------------------------------------------- results file
 def pytest_sessionfinish(session, exitstatus):
-    rec: RunRecorder = session.config._purecheck_recorder
-    if not rec.records or hasattr(session.config, "workerinput"):
+    config = session.config
+    rec: RunRecorder = config._purecheck_recorder
+    if hasattr(config, "workerinput"):  # xdist worker: hand the records to the controller
+        config.workeroutput["purecheck_records"] = json.dumps(rec.record_dicts(), default=_default)
         return
-    out_dir = Path(session.config.getoption("--results-dir"))
-    path = write_atomically(rec.to_dict(), out_dir / "results.json")
-    tr = session.config.pluginmanager.get_plugin("terminalreporter")
+    records = dict(config._purecheck_worker_records)
+    for cid, r in rec.record_dicts().items():
+        records[cid] = merge_record(records.get(cid), r)
+    if not records:
+        return
+    out_dir = Path(config.getoption("--results-dir"))
+    path = out_dir / "results.json"
+    data = merge_file(path, records, fresh=config.getoption("--fresh"), profile=rec.profile, command=rec.command,
+                      started=rec.started)
+    write_atomically(data, path)
+    tr = config.pluginmanager.get_plugin("terminalreporter")
     if tr:
-        tr.write_line(f"purecheck: results written to {path}")
-    if session.config.getoption("--report"):
+        kept = len(data["claims"]) - len(records)
+        tr.write_line(f"purecheck: results written to {path} ({len(records)} claim(s) from this run"
+                      + (f", {kept} kept from earlier runs)" if kept else ")"))
+    if config.getoption("--report"):
         # The renderer sits above theorems: call it as a program, never import it from here.
         res = subprocess.run([sys.executable, "-m", "purecheck", "report", "--results", str(path), "--out", str(out_dir)],
                              capture_output=True, text=True)

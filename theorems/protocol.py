@@ -1,11 +1,13 @@
-"""How a claim is checked: run the check, record its outcome, assert its verdict.
+"""How a claim is checked: resolve its parameters, run its check, record the outcome, judge the verdict.
 
-``ClaimRunner.main`` runs a claim's check in its regime and asserts ``pass`` (the
-conftest turns registered expected failures into strict xfails). ``ClaimRunner.control``
-runs the same check on a negative-control variant and asserts the verdict registered for
-that control. ``PropertyTally`` turns a hypothesis property into an :class:`Outcome`: every
-drawn example is recorded (``note`` and the results file), a failing example is shrunk by
-hypothesis and the smallest one becomes the counterexample.
+:class:`ClaimSession` is the one runner: ``run_main(id)`` runs a claim's check at its
+parameters (registered defaults at the profile, with any reviewer overrides) and enforces
+:meth:`theorems.registry.Claim.judge` (the registered verdict, or ``pass`` under overrides);
+``run_control(id, name)`` runs the same check on the control's parameter variant and
+requires the control's registered verdict. ``bind`` turns registry entries into pytest
+test functions: the ``test_*.py`` files only bind. ``PropertyTally`` turns a hypothesis
+property into an :class:`Outcome`: every drawn example is recorded, a failing example is
+shrunk by hypothesis and the smallest one becomes the counterexample.
 """
 from __future__ import annotations
 
@@ -17,15 +19,107 @@ from hypothesis import note
 
 from numerics.estimates import Estimate
 
-from .registry import CLAIMS
-from .results import ClaimRecord
+from .registry import CLAIMS, VerdictMismatch
+from .results import ClaimRecord, RunRecorder
 from .verdict import Condition, Outcome, combine, condition
 
 MAX_RECORDED_EXAMPLES = 40
 
 
 @dataclass
+class ClaimSession:
+    """Runs claims at a profile with reviewer overrides, recording every outcome."""
+
+    profile: str
+    overrides: dict[str, dict[str, Any]]
+    recorder: RunRecorder
+    _resolved: dict[str, tuple] = field(default_factory=dict)
+
+    def params(self, claim_id: str):
+        """``(params, defaults)`` of a claim in this session (validated once)."""
+        if claim_id not in self._resolved:
+            claim = CLAIMS[claim_id]
+            defaults = claim.defaults(self.profile)
+            over = self.overrides.get(claim_id) or {}
+            self._resolved[claim_id] = (defaults.with_values(over) if over else defaults, defaults)
+        return self._resolved[claim_id]
+
+    def overridden(self, claim_id: str) -> bool:
+        params, defaults = self.params(claim_id)
+        return bool(params.diff(defaults))
+
+    def _record(self, claim_id: str) -> ClaimRecord:
+        params, defaults = self.params(claim_id)
+        return self.recorder.record(claim_id, params, defaults)
+
+    def run_main(self, claim_id: str) -> Outcome:
+        claim = CLAIMS[claim_id]
+        params, _ = self.params(claim_id)
+        rec = self._record(claim_id)
+        t0 = time.perf_counter()
+        try:
+            outcome = claim.run(params)
+        except BaseException as exc:
+            rec.error = f"{type(exc).__name__}: {' '.join(str(exc).split())[:300]}"
+            raise
+        rec.record_main(outcome, time.perf_counter() - t0)
+        claim.judge(outcome.verdict, overridden=self.overridden(claim_id)).enforce(outcome.message())
+        return outcome
+
+    def run_control(self, claim_id: str, name: str) -> Outcome:
+        claim = CLAIMS[claim_id]
+        ctl = claim.control(name)
+        params, _ = self.params(claim_id)
+        rec = self._record(claim_id)
+        t0 = time.perf_counter()
+        outcome = claim.run(ctl.params(params))
+        rec.record_control(ctl, outcome, time.perf_counter() - t0)
+        if outcome.verdict != ctl.expected:
+            raise VerdictMismatch(
+                f"[{claim_id}] control {name!r} ({ctl.description}; overrides {dict(ctl.overrides)}): expected the "
+                f"check to report {ctl.expected!r}, it reported {outcome.verdict!r}: {outcome.message()}")
+        return outcome
+
+
+def bind(namespace: dict, *claim_ids: str) -> None:
+    """Define ``test_<ID>`` and ``test_<ID>_control_<name>`` in ``namespace`` for each claim (the test module)."""
+    import pytest
+
+    for cid in claim_ids:
+        claim = CLAIMS[cid]
+        if claim.legacy:
+            raise TypeError(f"{cid} is a legacy claim: it has no check(params) to bind")
+        namespace[f"test_{cid}"] = _named(pytest.mark.claim(cid)(_main_test(cid)), f"test_{cid}", namespace)
+        for ctl in claim.controls:
+            name = f"test_{cid}_control_{ctl.name}"
+            namespace[name] = _named(pytest.mark.claim(cid, control=ctl.name)(_control_test(cid, ctl.name)), name,
+                                     namespace)
+
+
+def _main_test(cid: str):
+    def test(claim_session):
+        claim_session.run_main(cid)
+    test.__doc__ = f"{cid}: {CLAIMS[cid].title} (main check at the session's parameters)."
+    return test
+
+
+def _control_test(cid: str, name: str):
+    def test(claim_session):
+        claim_session.run_control(cid, name)
+    test.__doc__ = f"{cid}: negative control {name!r}: {CLAIMS[cid].control(name).description}"
+    return test
+
+
+def _named(fn, name: str, namespace: dict):
+    fn.__name__ = fn.__qualname__ = name
+    fn.__module__ = namespace.get("__name__", fn.__module__)
+    return fn
+
+
+@dataclass
 class ClaimRunner:
+    """TRANSITIONAL: the old runner of legacy claims (deleted once every claim is parameterised)."""
+
     claim_id: str
     record: ClaimRecord
 
@@ -34,9 +128,8 @@ class ClaimRunner:
         outcome = check(*args, **kwargs)
         self._own(outcome)
         self.record.record_main(outcome, time.perf_counter() - t0)
-        for ex in outcome.examples:
-            self.record.add_example(ex)
-        assert outcome.verdict == "pass", outcome.message()
+        claim = CLAIMS[self.claim_id]
+        claim.judge(outcome.verdict).enforce(outcome.message())
         return outcome
 
     def control(self, name: str, check: Callable[..., Outcome], *args, **kwargs) -> Outcome:

@@ -1,8 +1,15 @@
-"""Collecting claim outcomes during a run and writing ``reports/latest/results.json`` atomically.
+"""Claim records and ``reports/latest/results.json`` (schema 2), written atomically and merged across runs.
 
-The shape (schema 1) is documented in ``reports/README.md``. Writing goes to a temporary
-file in the same folder and is renamed over the old one, so a run that dies leaves the
-previous report whole.
+The shape is documented in ``reports/README.md``. A record holds one claim's main outcome
+and its controls with the parameters they ran at, the overrides, the judgement of the
+verdict against the registered expectation, and a *stamp* (commit, profile, start time,
+command) of the run that produced it. A partial run (``pytest theorems -k P2``) replaces
+the records of the claims it ran and keeps the others (:func:`merge_file`); ``--fresh``
+starts over. Records travel as plain dicts, so pytest-xdist workers hand theirs to the
+controller, which merges them exactly as a serial run would.
+
+Writing goes to a temporary file in the same folder, made readable by others (0644), and is
+renamed over the old one, so a run that dies leaves the previous file whole.
 """
 from __future__ import annotations
 
@@ -10,23 +17,25 @@ import json
 import os
 import platform
 import subprocess
-import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
-from .registry import CLAIMS, Claim, Control
+from .registry import CLAIMS, PAPER_CLAIMS, Claim, Control
 from .verdict import Outcome
 
-SCHEMA = 1
-PACKAGES = ("numpy", "scipy", "sympy", "torch", "hypothesis", "pytest", "matplotlib", "jinja2", "tqdm", "scikit-learn")
+SCHEMA = 2
+SPEC = "docs/model.md"
+PACKAGES = ("numpy", "scipy", "sympy", "torch", "hypothesis", "pytest", "matplotlib", "jinja2", "tqdm", "scikit-learn",
+            "dask", "pytest-xdist")
 
 ASSUMPTIONS = [
     {"id": "A1", "text": "sign(0) = 0: a latent with <w*, z> = 0 has label 0 and counts as an error for every "
                          "predictor (margin y f = 0); with the logistic loss it costs log 2.",
-     "why": "MODEL.md fixes 'wrong iff y f(x) <= 0' and y = sign(<w*, z>); the paper's tie rule is not available."},
+     "why": "The project's convention 'wrong iff y f(x) <= 0' with y = sign(<w*, z>); the paper's tie rule is not available."},
     {"id": "A2", "text": "Mixing paths Q(t) = expm(tA) with A a seeded Gaussian skew matrix normalised to "
                          "||A||_F = sqrt(2d); t is the mixing amount.",
      "why": "Our parametrisation of 'mixed nodes'; the paper's mixing model is not available."},
@@ -36,64 +45,103 @@ ASSUMPTIONS = [
                          "clean error + (1 - clean error)/2, i.e. half of the correctly classified mass is broken.",
      "why": "Ties make the clean (Bayes) error large at small k; a level relative to it is a scale-free summary of "
             "when a net 'breaks', and any fixed fraction gives the same sqrt(d/k) scaling."},
-    {"id": "A7", "text": "P3 uses uniform w* = 1/sqrt(d), l2 PGD at eps = 0.4 without a ramp, 5 PGD steps per "
-                         "training step, a trainable shared threshold started at 0, 1000 Adam steps (quick).",
-     "why": "Calibrated once for CPU cost on the paper's model (straight AT at eps 0.5 collapses to a constant "
-            "predictor; a ramp at 0.4 slows purification); not chosen per verdict."},
     {"id": "A5", "text": "Purity of a trained network weights each node by its activity E|a_j h_j(x)| on fresh inputs.",
      "why": "A large node that never fires should not make a network look pure or dense."},
     {"id": "A6", "text": "Labels with y = 0 are dropped from training losses (they carry no label information).",
      "why": "Training convention; population risks still count them as errors (A1)."},
+    {"id": "A7", "text": "Training settings (radius, learning rate, steps, init scale, threshold rule) are parameters "
+                         "with registered defaults; region maps over them are declared in the parameters before a run.",
+     "why": "A hostile reviewer must be able to see that a passing cell was not chosen because it passes."},
 ]
+
+
+def stamp(profile: str, command: str, started: float) -> dict:
+    commit, dirty = git_state()
+    return {"commit": commit, "dirty": dirty, "profile": profile, "command": command,
+            "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started))}
 
 
 @dataclass
 class ClaimRecord:
+    """One claim's outcomes in one run, at one parameter set."""
+
     claim: Claim
+    params: Any = None  # ClaimParams (None for TRANSITIONAL legacy claims)
+    defaults: Any = None  # the registered defaults at the run's profile
+    profile: str = "quick"
     outcome: Outcome | None = None
-    controls: dict[str, str] = field(default_factory=dict)
-    control_details: dict[str, dict] = field(default_factory=dict)
+    controls: dict[str, dict] = field(default_factory=dict)
     examples: list[dict] = field(default_factory=list)
     runtime_s: float = 0.0
+    error: str | None = None  # a crash of the main check (the record still says what ran)
 
     def record_main(self, outcome: Outcome, runtime_s: float) -> None:
         self.outcome = outcome
         self.runtime_s += runtime_s
+        self.examples = list(outcome.examples)
 
     def record_control(self, control: Control, outcome: Outcome, runtime_s: float) -> None:
-        self.controls[control.name] = outcome.verdict
-        self.control_details[control.name] = {"message": outcome.message(), "evidence": outcome.evidence}
+        self.controls[control.name] = {"observed": outcome.verdict, "message": outcome.message(),
+                                       "evidence": outcome.evidence}
         self.runtime_s += runtime_s
 
     def add_example(self, example: dict) -> None:
         self.examples.append(example)
 
-    def to_dict(self) -> dict:
-        c = self.claim
-        o = self.outcome
-        out = {
-            "id": c.id, "paper_claim": c.paper_claim, "title": c.title, "statement": c.statement,
-            "regime": c.regime, "module": c.module, "replay": c.replay,
-            "verdict": o.verdict if o else "inconclusive",
-            "expected": c.expected, "expected_reason": c.expected_reason,
+    def overrides(self) -> dict:
+        if self.params is None or self.defaults is None:
+            return {}
+        return self.params.diff(self.defaults)
+
+    def to_dict(self, run_stamp: dict) -> dict:
+        c, o = self.claim, self.outcome
+        overrides = self.overrides()
+        flat_over = {k: v["value"] for k, v in overrides.items()}
+        if self.params is not None:
+            text = c.render(self.params)
+            params = self.params.to_dict()
+        else:
+            text, params = {"statement": c.statement, "regime": c.regime}, {}
+        verdict = o.verdict if o else "inconclusive"
+        match = c.judge(verdict, overridden=bool(overrides)).to_dict() if o else None
+        return {
+            "id": c.id, "title": c.title, "paper_claim": c.paper_claim, "paper_claims": list(c.paper_claims),
+            "scope": c.scope, "scope_note": c.scope_note, "differences": list(c.differences),
+            "statement": text["statement"], "regime": text["regime"],
+            "module": c.tests, "replay": c.replay(flat_over, self.profile),
+            "check_command": c.check_command(flat_over, self.profile) if self.params is not None else None,
+            "params": params, "overrides": overrides,
+            "main_ran": o is not None,
+            "verdict": verdict, "expected": c.expected,
+            "expected_reason": c.reason(self.params) if self.params is not None else c.expected_reason, "match": match,
             "method": (o.method if o and o.method else c.method),
-            "message": o.message() if o else "main check did not run",
+            "message": o.message() if o else (f"main check crashed: {self.error}" if self.error else "main check did not run"),
             "evidence": o.evidence if o else {},
             "conditions": [x.to_dict() for x in o.conditions] if o else [],
             "key_numbers": o.key_numbers if o else [],
             "counterexample": o.counterexample if o else None,
+            "regions": o.regions if o else [],
+            "scaling": o.scaling if o else [],
+            "robustness_audit": o.robustness_audit if o else [],
             "controls": [
                 {"name": k.name, "description": k.description, "expected": k.expected,
-                 "observed": self.controls.get(k.name, "not run"),
-                 "details": self.control_details.get(k.name)}
+                 "overrides": {key: _jsonable(v) for key, v in k.overrides},
+                 "observed": self.controls.get(k.name, {}).get("observed", "not run"),
+                 "matches": (self.controls[k.name]["observed"] == k.expected) if k.name in self.controls else None,
+                 "details": ({"message": self.controls[k.name]["message"], "evidence": self.controls[k.name]["evidence"]}
+                             if k.name in self.controls else None)}
                 for k in c.controls
             ],
             "examples": len(self.examples),
             "drawn_examples": self.examples,
             "figures": o.figures if o else [],
             "runtime_s": round(self.runtime_s, 3),
+            "stamp": dict(run_stamp),
         }
-        return out
+
+
+def _jsonable(v):
+    return list(v) if isinstance(v, tuple) else v
 
 
 class RunRecorder:
@@ -106,24 +154,81 @@ class RunRecorder:
         self.started = time.time()
         self.records: dict[str, ClaimRecord] = {}
 
-    def record(self, claim_id: str) -> ClaimRecord:
+    def record(self, claim_id: str, params=None, defaults=None) -> ClaimRecord:
         if claim_id not in CLAIMS:
-            raise KeyError(f"unregistered claim {claim_id!r}: add it to theorems/registry.py")
-        if claim_id not in self.records:
-            self.records[claim_id] = ClaimRecord(CLAIMS[claim_id])
-        return self.records[claim_id]
+            raise KeyError(f"unregistered claim {claim_id!r}: add it to the catalogue (theorems/catalogue/)")
+        rec = self.records.get(claim_id)
+        if rec is None:
+            rec = self.records[claim_id] = ClaimRecord(CLAIMS[claim_id], params, defaults, self.profile)
+        return rec
 
-    def to_dict(self) -> dict:
-        order = list(CLAIMS)
-        claims = sorted(self.records.values(), key=lambda r: order.index(r.claim.id))
-        return {
-            "schema": SCHEMA,
-            "profile": self.profile,
-            "command": self.command,
-            "environment": environment(self.base_seed, self.profile, self.started),
-            "claims": [r.to_dict() for r in claims],
-            "assumptions": ASSUMPTIONS,
-        }
+    def stamp(self) -> dict:
+        return stamp(self.profile, self.command, self.started)
+
+    def record_dicts(self) -> dict[str, dict]:
+        st = self.stamp()
+        return {cid: r.to_dict(st) for cid, r in self.records.items()}
+
+
+def merge_record(old: dict | None, new: dict) -> dict:
+    """One claim's record after a run that produced ``new``: parts ``new`` did not run are kept from ``old``.
+
+    Parts (the main check; each control) run at other parameters are dropped, never mixed in.
+    """
+    if old is None or old.get("params") != new.get("params") or old.get("id") != new.get("id"):
+        return new
+    base = dict(new if new.get("main_ran") else old)
+    if not new.get("main_ran"):
+        base["runtime_s"] = round(old.get("runtime_s", 0.0) + new.get("runtime_s", 0.0), 3)
+    old_ctl = {c["name"]: c for c in old.get("controls", [])}
+    controls = []
+    for c in new.get("controls", []):
+        keep = old_ctl.get(c["name"])
+        controls.append(c if c.get("observed") != "not run" or keep is None else keep)
+    base["controls"] = controls
+    return base
+
+
+def assemble(records: dict[str, dict], *, profile: str, command: str, started: float, base_seed: int = 0) -> dict:
+    """The results file's content: records in catalogue order, claims no longer registered dropped."""
+    order = [cid for cid in CLAIMS if cid in records]
+    runs = []
+    for cid in order:
+        st = records[cid].get("stamp") or {}
+        key = (st.get("commit"), st.get("profile"), st.get("started"))
+        if key not in [(r.get("commit"), r.get("profile"), r.get("started")) for r in runs]:
+            runs.append(st)
+    return {
+        "schema": SCHEMA,
+        "profile": profile,
+        "command": command,
+        "spec": SPEC,
+        "paper_claims": [{"id": k, "text": v, "source": "abstract and summary"} for k, v in PAPER_CLAIMS.items()],
+        "environment": environment(base_seed, profile, started),
+        "runs": runs,
+        "claims": [records[cid] for cid in order],
+        "assumptions": ASSUMPTIONS,
+    }
+
+
+def read_records(path: Path) -> dict[str, dict]:
+    """The records of an existing results file (schema 2), or {} when there is none or it cannot be used."""
+    try:
+        data = json.loads(Path(path).read_text())
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(data, dict) or data.get("schema") != SCHEMA:
+        return {}
+    return {c["id"]: c for c in data.get("claims", []) if isinstance(c, dict) and c.get("id") in CLAIMS}
+
+
+def merge_file(path: Path, new_records: dict[str, dict], *, fresh: bool, profile: str, command: str,
+               started: float) -> dict:
+    old = {} if fresh else read_records(path)
+    merged = dict(old)
+    for cid, rec in new_records.items():
+        merged[cid] = merge_record(old.get(cid), rec)
+    return assemble(merged, profile=profile, command=command, started=started)
 
 
 def environment(base_seed: int, profile: str, started: float) -> dict:
@@ -133,7 +238,7 @@ def environment(base_seed: int, profile: str, started: float) -> dict:
             pkgs[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
             pkgs[name] = "not installed"
-    commit, dirty = _git_state()
+    commit, dirty = git_state()
     return {
         "python": platform.python_version(), "platform": platform.platform(), "machine": platform.machine(),
         "cpus": os.cpu_count(), "packages": pkgs, "commit": commit, "dirty": dirty,
@@ -144,7 +249,7 @@ def environment(base_seed: int, profile: str, started: float) -> dict:
     }
 
 
-def _git_state() -> tuple[str, bool | None]:
+def git_state() -> tuple[str, bool | None]:
     root = Path(__file__).resolve().parent.parent
     try:
         commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True,
@@ -158,7 +263,7 @@ def _git_state() -> tuple[str, bool | None]:
 
 
 def write_atomically(data: dict, path: Path) -> Path:
-    """Write JSON to ``path`` via a temp file in the same folder and an atomic rename."""
+    """Write JSON to ``path`` via a temp file in the same folder and an atomic rename (mode 0644)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".results-", suffix=".json.tmp", dir=path.parent)
@@ -168,6 +273,8 @@ def write_atomically(data: dict, path: Path) -> Path:
             fh.write("\n")
             fh.flush()
             os.fsync(fh.fileno())
+        # mkstemp makes the file 0600; a results file is meant to be read by others.
+        os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):

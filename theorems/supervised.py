@@ -137,18 +137,19 @@ def critical_radius(net, model: SparseCodingModel, w: np.ndarray, level: float, 
     return 0.5 * (lo + hi), 0.5 * (hi - lo)
 
 
-def p2_dimension(d: int, k: float, b: float, *, pure_is_linear: bool = False) -> dict:
+@cache
+def p2_dimension(d: int, k: float, b: float, *, dictionary: str = "identity", iters: int = 14) -> dict:
     """Exact clean errors and critical radii of the linear and the pure net at dimension d."""
-    model = SparseCodingModel(ModelConfig(d=d, p=min(1.0, k / d), sigma=0.0, dictionary="identity"))
+    model = SparseCodingModel(ModelConfig(d=d, p=min(1.0, k / d), sigma=0.0, dictionary=dictionary))
     w = np.ones(d) / np.sqrt(d)
     lin = linear_net(model.M, w)
-    pure = lin if pure_is_linear else pure_net(model.M, w, b)
+    pure = pure_net(model.M, w, b)
     ce_lin = clean_error(lin, model, w, method="exact")
     ce_pure = clean_error(pure, model, w, method="exact")
     # Breaking half of what the clean net gets right: a level both nets share (A4).
     level = ce_lin.value + 0.5 * (1.0 - ce_lin.value)
-    r_lin, h_lin = critical_radius(lin, model, w, level, hi=1.0 / np.sqrt(d))
-    r_pure, h_pure = critical_radius(pure, model, w, level, hi=max(0.05, b))
+    r_lin, h_lin = critical_radius(lin, model, w, level, hi=1.0 / np.sqrt(d), iters=iters)
+    r_pure, h_pure = critical_radius(pure, model, w, level, hi=max(0.05, b), iters=iters)
     return {"d": d, "k": k, "b": b, "clean_error_linear": ce_lin, "clean_error_pure": ce_pure, "level": level,
             "eps_c_linear": r_lin, "eps_c_linear_halfwidth": h_lin, "eps_c_pure": r_pure,
             "eps_c_pure_halfwidth": h_pure, "ratio": r_pure / r_lin, "sqrt_d_over_k": float(np.sqrt(d / k))}

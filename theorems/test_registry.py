@@ -1,30 +1,160 @@
-"""The registry and the checks agree: every claim has a main check and one test per control, every check a claim."""
+"""The registry agrees with the checks, the parameters and the profiles.
+
+Each test here names the defect it catches:
+- a parameter the check uses but the rendered statement never shows (prose drifting from code);
+- a strategy drawing outside the range the registry states;
+- a profile preset changing what is claimed (a non-size key);
+- a TOML round trip that does not give back the same parameters (``purecheck params`` / ``--params``);
+- a registered reason quoting numbers of a past run (those belong in results.json);
+- a claim without a bound main test or control test.
+"""
 from __future__ import annotations
 
-import pytest
+import math
+import re
+from pathlib import Path
 
+import pytest
+from hypothesis import HealthCheck, given, settings
+
+from .parameters import ParamError, load_toml, render, template_keys, to_toml
+from .profiles import PROFILE_NAMES
 from .registry import CLAIMS
+
+PARAMETERISED = [c for c in CLAIMS.values() if not c.legacy]
+IDS = [c.id for c in PARAMETERISED]
 
 
 def test_every_claim_has_a_check_and_its_controls(request):
     seen = request.config._purecheck_coverage
-    if set(seen) != set(CLAIMS) and request.config.option.keyword:
-        pytest.skip("a -k selection collects only part of the claims; run without -k to check coverage")
+    files = {p.name for p in Path(__file__).parent.glob("test_*.py")}
+    if request.config.option.keyword or files - request.config._purecheck_files:
+        pytest.skip("only part of theorems/ was collected (-k or single files); run pytest theorems to check coverage")
     missing = {}
     for cid, claim in CLAIMS.items():
-        roles = seen.get(cid, set())
         want = {"main"} | {c.name for c in claim.controls}
-        if want - roles:
-            missing[cid] = sorted(want - roles)
-    assert not missing, f"registry entries without a check or control test: {missing}"
+        lacking = want - seen.get(cid, set())
+        if lacking:
+            missing[cid] = sorted(lacking)
+    assert not missing, f"registry entries without a main test or control test: {missing}"
 
 
-def test_every_check_has_a_registry_entry(request):
-    unknown = set(request.config._purecheck_coverage) - set(CLAIMS)
-    assert not unknown, f"checks of unregistered claims: {sorted(unknown)}"
+@pytest.mark.parametrize("cid", IDS)
+def test_statement_shows_every_parameter_the_check_uses(cid):
+    """Every setting, threshold and range appears in the statement or regime template (sizes and seeds too)."""
+    claim = CLAIMS[cid]
+    params = claim.defaults()
+    missing = sorted(set(params.flat()) - claim.template_keys())
+    assert not missing, f"{cid}: parameters not shown in the statement or regime: {missing}"
+    unknown = sorted(claim.template_keys() - set(params.flat()))
+    assert not unknown, f"{cid}: templates refer to keys the parameters do not have: {unknown}"
+    text = claim.render(params)
+    assert "{" not in text["statement"] + text["regime"], f"{cid}: unfilled template field in {text}"
 
 
-def test_expected_failures_carry_reasons():
-    for claim in CLAIMS.values():
-        if claim.expected != "pass":
-            assert claim.expected_reason, f"{claim.id} is expected {claim.expected} without a reason"
+@pytest.mark.parametrize("cid", IDS)
+def test_rendered_statement_shows_the_values_used(cid):
+    """Overriding a setting changes the rendered statement (the statement is not fixed prose)."""
+    claim = CLAIMS[cid]
+    params = claim.defaults()
+    specs = params.specs()
+    for k, v in params.flat().items():
+        s = specs[k]
+        if s.kind == "float" and s.role in ("setting", "threshold") and k in template_keys(claim.statement):
+            new = v / 2 if v else (s.hi if s.hi is not None and math.isfinite(s.hi) and s.hi <= 1 else 0.5)
+            if s.lo is not None and new < s.lo or s.hi is not None and new > s.hi or new == v:
+                continue
+            try:
+                other = params.with_values({k: new})
+            except ParamError:  # a cross-field rule (e.g. lo <= hi) refuses this value: try the next key
+                continue
+            assert claim.render(other)["statement"] != claim.render(params)["statement"], (
+                f"{cid}: changing {k} from {v} to {new} leaves the statement unchanged")
+
+
+@pytest.mark.parametrize("cid", IDS)
+@pytest.mark.parametrize("profile", PROFILE_NAMES)
+def test_profile_presets_change_sizes_only(cid, profile):
+    CLAIMS[cid].defaults(profile)  # raises TypeError naming the key when a preset touches a non-size parameter
+
+
+@pytest.mark.parametrize("cid", IDS)
+@pytest.mark.parametrize("profile", PROFILE_NAMES)
+def test_params_toml_round_trips(cid, profile, tmp_path):
+    """``purecheck params ID`` output read back by ``--params`` gives the same parameters."""
+    claim = CLAIMS[cid]
+    params = claim.defaults(profile)
+    path = tmp_path / "p.toml"
+    path.write_text(to_toml(params))
+    back = load_toml(path)
+    assert set(back) == {cid}
+    assert params.with_values(back[cid]) == params
+    assert params.with_values(back[cid]).flat() == params.flat()
+
+
+@pytest.mark.parametrize("cid", IDS)
+def test_controls_are_valid_parameter_variants(cid):
+    claim = CLAIMS[cid]
+    params = claim.defaults()
+    for ctl in claim.controls:
+        variant = ctl.params(params)
+        changed = variant.diff(params)
+        assert changed or ctl.name == "inside_regime", f"{cid}/{ctl.name}: the control changes no parameter"
+
+
+_PAST_RUN_NUMBER = re.compile(r"(?<![\w.{])\d+\.\d{2,}")
+
+
+@pytest.mark.parametrize("cid", [c.id for c in PARAMETERISED if c.expected_reason])
+def test_expected_reason_quotes_no_numbers_of_a_past_run(cid):
+    """Reasons say why; numbers of a run live in results.json (parameter values are rendered from templates)."""
+    claim = CLAIMS[cid]
+    template = claim.expected_reason
+    bare = re.sub(r"\{[^}]*\}", "", template)
+    found = _PAST_RUN_NUMBER.findall(bare)
+    assert not found, f"{cid}: expected_reason quotes numbers {found}; render parameters with {{section.key}}"
+    render(template, claim.defaults())
+
+
+def _range_keys(params):
+    return {k.split(".", 1)[1]: v for k, v in params.flat().items() if params.specs()[k].role == "range"}
+
+
+@pytest.mark.parametrize("cid", [c.id for c in PARAMETERISED if c.strategy])
+def test_strategy_draws_inside_the_registered_ranges(cid):
+    """Each drawn quantity X with a registered range draw.X lies in it, and the search reaches both ends."""
+    claim = CLAIMS[cid]
+    params = claim.defaults()
+    ranges = _range_keys(params)
+    strategy = claim.strategy_function()(params)
+    seen: dict[str, list[float]] = {k: [] for k in ranges}
+
+    @settings(max_examples=200, derandomize=True, database=None, deadline=None,
+              suppress_health_check=list(HealthCheck))
+    @given(strategy)
+    def draws(example):
+        for k, (lo, hi) in ranges.items():
+            if k in example:
+                v = example[k]
+                assert lo - 1e-12 <= v <= hi + 1e-12, f"{cid}: drew {k} = {v} outside draw.{k} = [{lo}, {hi}]"
+                seen[k].append(v)
+
+    draws()
+    for k, (lo, hi) in ranges.items():
+        if seen[k] and hi > lo:
+            span = hi - lo
+            assert min(seen[k]) <= lo + 0.05 * span and max(seen[k]) >= hi - 0.05 * span, (
+                f"{cid}: draws of {k} cover [{min(seen[k])}, {max(seen[k])}], not the registered [{lo}, {hi}]")
+
+
+def test_vocabulary_keys_mean_one_thing():
+    """A key shared by claims has one documentation line (modulo a claim's parenthetical note) and role."""
+    seen: dict[str, tuple[str, str]] = {}
+    for claim in PARAMETERISED:
+        for k, s in claim.defaults().specs().items():
+            if k.split(".")[0] in ("judge", "draw", "grid"):
+                continue
+            base = s.doc.split(" (")[0]
+            if k in seen:
+                assert seen[k] == (base, s.role), f"{k}: {claim.id} documents it as {(base, s.role)}, another claim as {seen[k]}"
+            seen[k] = (base, s.role)

@@ -19,8 +19,8 @@ from numerics import ModelConfig, SparseCodingModel, linear_net, mixing_path, pu
 from numerics.estimates import Estimate
 
 from . import strategies as rs
-from .protocol import draw_examples
-from .supervised import difference, lattice, optimal_loss, p2_dimension, robust_curve
+from .protocol import bind, draw_examples
+from .supervised import difference, lattice, optimal_loss
 from .verdict import Outcome, condition, curve_points, key_number
 
 P1_P = 0.25  # k = 2 active features on average at d = 8
@@ -97,70 +97,4 @@ def test_P1_control_clean_loss(claim_run, profile):
 
 
 # ---------------------------------------------------------------- P2
-P2_K = 4.0
-P2_B = 0.3
-SLOPE_RANGE = (0.4, 0.6)  # sqrt(d/k) scaling: slope 1/2 on log-log axes
-
-
-def fitted_slope(ds, rows) -> Estimate:
-    """Least-squares slope of log ratio vs log d, with the bisection error propagated as slack."""
-    x = np.log(np.asarray(ds, dtype=float))
-    c = (x - x.mean()) / np.sum((x - x.mean()) ** 2)
-    mid = np.log([r["ratio"] for r in rows])
-    lo_r = np.log([(r["eps_c_pure"] - r["eps_c_pure_halfwidth"]) / (r["eps_c_linear"] + r["eps_c_linear_halfwidth"]) for r in rows])
-    hi_r = np.log([(r["eps_c_pure"] + r["eps_c_pure_halfwidth"]) / (r["eps_c_linear"] - r["eps_c_linear_halfwidth"]) for r in rows])
-    s = float(c @ mid)
-    upper = float(np.where(c > 0, c * hi_r, c * lo_r).sum())
-    lower = float(np.where(c > 0, c * lo_r, c * hi_r).sum())
-    return Estimate(s, min(lower, s), max(upper, s), "exact", details={"propagated": "bisection half-widths"})
-
-
-def check_p2(dims, *, k: float = P2_K, b: float = P2_B, pure_is_linear: bool = False, k_fraction: float | None = None) -> Outcome:
-    rows = [p2_dimension(d, (k_fraction * d if k_fraction else k), b, pure_is_linear=pure_is_linear) for d in dims]
-    conds = []
-    for r in rows:
-        # Both nets at the clean Bayes level: the only errors are ties <w*, z> = 0 (A1).
-        gap = abs(r["clean_error_pure"].value - r["clean_error_linear"].value)
-        conds.append(condition(f"|clean error pure - linear| at d={r['d']}", Estimate.exact(gap), "below", 1e-12))
-    slope = fitted_slope(dims, rows)
-    conds.append(condition("log-log slope of eps_c(pure)/eps_c(linear) vs d", slope, "above", SLOPE_RANGE[0]))
-    conds.append(condition("log-log slope of eps_c(pure)/eps_c(linear) vs d", slope, "below", SLOPE_RANGE[1]))
-    growth = min(rows[i + 1]["ratio"] - rows[i]["ratio"] for i in range(len(rows) - 1))
-    conds.append(condition("smallest step of the ratio between consecutive d", Estimate.exact(growth), "above", 0.0))
-    table = [{"d": r["d"], "k": r["k"], "clean_error": r["clean_error_linear"].value, "level": r["level"],
-              "eps_c_linear": r["eps_c_linear"], "eps_c_pure": r["eps_c_pure"], "ratio": r["ratio"],
-              "sqrt_d_over_k": r["sqrt_d_over_k"], "ratio_over_sqrt_d_over_k": r["ratio"] / r["sqrt_d_over_k"]} for r in rows]
-    figs = [{"id": "p2_ratio", "kind": "curves", "title": "Critical l2 radius ratio pure/linear vs d",
-             "xlabel": "d", "ylabel": "eps_c(pure) / eps_c(linear)", "xscale": "log", "yscale": "log",
-             "series": [{"label": "exact", "points": [{"x": r["d"], "value": r["ratio"], "lower": r["ratio"], "upper": r["ratio"]} for r in rows]},
-                        {"label": "(1-b) sqrt(d/k)", "points": [{"x": r["d"], "value": (1 - b) * r["sqrt_d_over_k"],
-                                                                 "lower": (1 - b) * r["sqrt_d_over_k"], "upper": (1 - b) * r["sqrt_d_over_k"]} for r in rows]}]}]
-    d_fig = dims[min(2, len(dims) - 1)]
-    model = SparseCodingModel(ModelConfig(d=d_fig, p=min(1.0, (k_fraction * d_fig if k_fraction else k) / d_fig), dictionary="identity"))
-    w = np.ones(d_fig) / np.sqrt(d_fig)
-    grid = np.linspace(0.0, 0.6, 13)
-    figs.append({"id": "p2_robust_error", "kind": "curves", "title": f"Exact robust error vs eps (d={d_fig}, b={b})",
-                 "xlabel": "l2 radius eps", "ylabel": "robust error",
-                 "series": [{"label": "linear (dense)", "points": curve_points(grid, robust_curve(linear_net(model.M, w), model, w, grid))},
-                            {"label": f"pure, b={b}", "points": curve_points(grid, robust_curve(
-                                linear_net(model.M, w) if pure_is_linear else pure_net(model.M, w, b), model, w, grid))}]})
-    return Outcome("P2", conds, evidence={"k": k, "b": b, "k_fraction": k_fraction, "table": table, "slope": slope.to_dict()},
-                   key_numbers=[key_number("log-log slope of the critical-radius ratio", slope),
-                                key_number(f"ratio at d={dims[-1]}", Estimate.exact(rows[-1]["ratio"]))],
-                   figures=figs, method="exact")
-
-
-@pytest.mark.claim("P2")
-def test_P2(claim_run, profile):
-    claim_run.main(check_p2, profile.p2_dims)
-
-
-@pytest.mark.claim("P2", control="threshold_zero")
-def test_P2_control_threshold_zero(claim_run, profile):
-    claim_run.control("threshold_zero", check_p2, profile.p2_dims, b=0.0)
-
-
-@pytest.mark.claim("P2", control="not_sparse")
-def test_P2_control_not_sparse(claim_run, profile):
-    # k = d/4 grows with d: sqrt(d/k) = 2 is constant, so the ratio must stop growing.
-    claim_run.control("not_sparse", check_p2, tuple(d for d in profile.p2_dims if d <= 256), k_fraction=0.25)
+bind(globals(), "P2")

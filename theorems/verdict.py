@@ -15,7 +15,6 @@ from typing import Any
 
 from numerics.estimates import Estimate
 
-from .registry import CLAIMS
 
 
 @dataclass(frozen=True)
@@ -77,6 +76,9 @@ class Outcome:
     figures: list[dict] = field(default_factory=list)
     examples: list[dict] = field(default_factory=list)
     method: str = ""
+    regions: list[dict] = field(default_factory=list)  # region maps (reports/README.md: RegionMap)
+    scaling: list[dict] = field(default_factory=list)  # scaling in d (reports/README.md: Scaling)
+    robustness_audit: list[dict] = field(default_factory=list)  # verified vs PGD-found errors per net
 
     @property
     def verdict(self) -> str:
@@ -101,12 +103,10 @@ class Outcome:
             "counterexample": self.counterexample,
             "key_numbers": self.key_numbers,
             "figures": self.figures,
+            "regions": self.regions,
+            "scaling": self.scaling,
+            "robustness_audit": self.robustness_audit,
         }
-
-
-def require_known(claim_id: str) -> None:
-    if claim_id not in CLAIMS:
-        raise KeyError(f"check for unregistered claim {claim_id!r}: add it to theorems/registry.py")
 
 
 def exact_number(value: float, **details) -> Estimate:

@@ -1,0 +1,1 @@
+"""The checks: ``check(params) -> Outcome`` per claim, one module per claim family."""

@@ -1,0 +1,321 @@
+"""The protocol's own helpers: the verdict rule, the one judgement, parameters, overrides, results merging.
+
+These test theorems' machinery, not a claim, and each names the wrong implementation it
+catches. The end-to-end cases run pytest in a subprocess on synthetic claims (registered
+by a throw-away test module) to show that nothing can be green by accident: a crash, or a
+verdict other than the registered one, is red.
+"""
+from __future__ import annotations
+
+import json
+import math
+import textwrap
+from dataclasses import dataclass
+
+import pytest
+
+from numerics.estimates import Estimate
+
+from .parameters import ClaimParams, ParamError, Section, key, load_toml, param, parse_assignment, parse_value, render, to_toml
+from .registry import CLAIMS, Judgement, RegisteredOutcome, VerdictMismatch
+from .results import merge_record, write_atomically
+from .verdict import combine, condition
+
+pytest_plugins = ["pytester"]
+
+
+# ------------------------------------------------------------------ the verdict rule
+@pytest.mark.parametrize("lo, hi, side, thr, want", [
+    (0.6, 0.8, "above", 0.5, "pass"),       # interval wholly above
+    (0.2, 0.4, "above", 0.5, "fail"),       # wholly on the contrary side
+    (0.4, 0.6, "above", 0.5, "inconclusive"),  # straddles: never pass (catches a rule judging by the point value)
+    (0.4, 0.6, "below", 0.5, "inconclusive"),
+    (0.1, 0.3, "below", 0.5, "pass"),
+    (0.5, 0.5, "above", 0.5, "fail"),       # a point at the threshold is not above it
+])
+def test_condition_passes_only_when_the_interval_excludes_the_contrary(lo, hi, side, thr, want):
+    est = Estimate((lo + hi) / 2, lo, hi, "mc", level=0.99)
+    assert condition("x", est, side, thr).verdict == want
+
+
+def test_straddling_interval_with_point_value_on_the_claimed_side_is_inconclusive():
+    est = Estimate(0.9, 0.1, 0.95, "mc", level=0.99)  # value says pass, interval does not
+    assert condition("x", est, "above", 0.5).verdict == "inconclusive"
+
+
+@pytest.mark.parametrize("converged, want", [(False, "inconclusive"), (True, "pass")])
+def test_unconverged_optimum_is_inconclusive(converged, want):
+    est = Estimate(2.0, 2.0, 2.0, "optimisation", details={"converged": converged})
+    assert condition("x", est, "above", 1.0).verdict == want
+
+
+def test_optimum_without_convergence_status_is_inconclusive():
+    assert condition("x", Estimate(2.0, 2.0, 2.0, "optimisation"), "above", 1.0).verdict == "inconclusive"
+
+
+@pytest.mark.parametrize("verdicts, want", [
+    (["pass", "pass"], "pass"), (["pass", "fail", "inconclusive"], "fail"), (["pass", "inconclusive"], "inconclusive"),
+    ([], "inconclusive"),  # no condition: nothing was shown, never a pass
+])
+def test_combine(verdicts, want):
+    assert combine(verdicts) == want
+
+
+def test_condition_rejects_a_bad_side():
+    with pytest.raises(ValueError, match=r"^side must be 'above' or 'below'"):
+        condition("x", Estimate.exact(1.0), "over", 0.5)
+
+
+# ------------------------------------------------------------------ the one judgement
+@pytest.mark.parametrize("verdict, expected, overridden, raises", [
+    ("pass", "pass", False, None),
+    ("fail", "fail", False, RegisteredOutcome),        # exactly the registered failure: a strict xfail
+    ("inconclusive", "fail", False, VerdictMismatch),  # inconclusive where fail is registered: red
+    ("fail", "inconclusive", False, VerdictMismatch),  # and the reverse
+    ("pass", "fail", False, VerdictMismatch),          # a registered failure that passes: red (not a silent xpass)
+    ("fail", "pass", True, VerdictMismatch),           # under overrides a claim must pass
+])
+def test_judgement_enforce(verdict, expected, overridden, raises):
+    j = Judgement("X", verdict, "pass" if overridden else expected, overridden)
+    if raises is None:
+        j.enforce("msg")
+    else:
+        with pytest.raises(raises):
+            j.enforce("msg")
+    assert not issubclass(RegisteredOutcome, AssertionError)  # a failed assert can never pass as the registered outcome
+
+
+def test_claim_judge_expects_pass_under_overrides():
+    claim = next(c for c in CLAIMS.values() if c.expected == "fail")
+    assert claim.judge("fail").matches and not claim.judge("fail", overridden=True).matches
+    with pytest.raises(ValueError, match=r"^verdict must be one of"):
+        claim.judge("maybe")
+
+
+# ------------------------------------------------------------------ parameters
+@dataclass(frozen=True)
+class _Train(Section):
+    NAME = "train"
+    eps: float = key("train.eps", 0.4, hi=2.0)
+    steps: int = key("train.steps", 100)
+    optimiser: str = key("train.optimiser", "adam")
+
+
+@dataclass(frozen=True)
+class _Draw(Section):
+    NAME = "draw"
+    b: tuple = param((0.1, 0.9), "range of b", role="range", lo=0.0, hi=1.0)
+
+
+@dataclass(frozen=True)
+class _Params(ClaimParams):
+    CLAIM = "Z0"
+    train: _Train = _Train()
+    draw: _Draw = _Draw()
+
+
+@pytest.mark.parametrize("values, message", [
+    ({"train.eps": 3.0}, r"^Z0\.train\.eps must be a real number in \[0, 2\], got 3$"),
+    ({"train.steps": 2.5}, r"^Z0\.train\.steps must be an integer in \[1, 10000000\], got 2\.5$"),
+    ({"train.steps": True}, r"^Z0\.train\.steps must be an integer"),  # a bool is not an int here
+    ({"train.optimiser": "rmsprop"}, r"^Z0\.train\.optimiser must be one of 'adam', 'sgd', got 'rmsprop'$"),
+    ({"draw.b": (0.9, 0.1)}, r"^Z0\.draw\.b must be a range \[lo, hi\] with lo <= hi"),
+    ({"draw.b": (0.1, 1.5)}, r"^Z0\.draw\.b must be a range"),
+    ({"train.nosuch": 1}, r"^Z0\.train\.nosuch: unknown parameter of Z0 \(known: train\.eps, "),
+])
+def test_bad_values_name_the_key_and_the_allowed_range(values, message):
+    with pytest.raises(ParamError, match=message):
+        _Params().with_values(values)
+
+
+def test_values_are_normalised_and_params_hashable():
+    p = _Params().with_values({"train.eps": 1, "train.steps": 20.0, "draw.b": [0.2, 0.3]})
+    assert p.train.eps == 1.0 and isinstance(p.train.eps, float)
+    assert p.train.steps == 20 and isinstance(p.train.steps, int)
+    assert p.draw.b == (0.2, 0.3)
+    assert hash(p) == hash(_Params().with_values({"train.eps": 1.0, "train.steps": 20, "draw.b": (0.2, 0.3)}))
+    assert p.diff(_Params()) == {"train.eps": {"value": 1.0, "default": 0.4}, "train.steps": {"value": 20, "default": 100},
+                                 "draw.b": {"value": [0.2, 0.3], "default": [0.1, 0.9]}}
+
+
+def test_key_may_narrow_but_not_widen_the_vocabulary():
+    with pytest.raises(ValueError, match=r"^train\.eps: hi 200 widens"):
+        key("train.eps", 0.4, hi=200)
+    with pytest.raises(ValueError, match=r"^train\.optimiser: choices"):
+        key("train.optimiser", "adam", choices=("adam", "lbfgs"))
+    with pytest.raises(KeyError):
+        key("train.nosuch", 1.0)
+
+
+def test_render_fills_values_and_formats():
+    p = _Params().with_values({"train.eps": 0.25})
+    assert render("AT at eps = {train.eps}, b in [{draw.b}], {train.eps:.3f}", p) == \
+        "AT at eps = 0.25, b in [0.1, 0.9], 0.250"
+    with pytest.raises(ParamError, match=r"^Z0: template refers to unknown parameter train\.lr"):
+        render("{train.lr}", p)
+
+
+def test_toml_round_trip(tmp_path):
+    p = _Params().with_values({"train.eps": 0.1 + 0.2})  # a float whose repr needs all 17 digits
+    path = tmp_path / "p.toml"
+    path.write_text(to_toml(p, defaults=_Params()))
+    back = load_toml(path)
+    assert p.with_values(back["Z0"]) == p
+
+
+@pytest.mark.parametrize("text, want", [
+    ("P3.train.eps=0.3", ("P3", "train.eps", 0.3)), ("P3.train.optimiser=sgd", ("P3", "train.optimiser", "sgd")),
+    ("P3.grid.d=[16, 32]", ("P3", "grid.d", [16, 32])), ("P3.eval.zero=true", ("P3", "eval.zero", True)),
+])
+def test_parse_assignment(text, want):
+    assert parse_assignment(text) == want
+
+
+@pytest.mark.parametrize("text, message", [
+    ("P3.train.eps", r"^--set 'P3\.train\.eps': expected ID\.KEY=VALUE"),
+    ("eps=0.3", r"^--set 'eps=0\.3': the key must start with a claim id"),
+])
+def test_parse_assignment_rejects(text, message):
+    with pytest.raises(ParamError, match=message):
+        parse_assignment(text)
+
+
+def test_parse_value_keeps_bare_words_as_strings():
+    assert parse_value("adam") == "adam" and parse_value("1e-3") == 1e-3 and parse_value("inf") == math.inf
+
+
+def test_load_toml_errors(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[P3.train\neps = 1")
+    with pytest.raises(ParamError, match=r"^--params .*bad\.toml: not valid TOML"):
+        load_toml(bad)
+    flat = tmp_path / "flat.toml"
+    flat.write_text("eps = 1\n")
+    with pytest.raises(ParamError, match=r"^--params .*flat\.toml: top-level key 'eps' must be a table"):
+        load_toml(flat)
+    with pytest.raises(ParamError, match=r"^--params .*nofile\.toml: no such file"):
+        load_toml(tmp_path / "nofile.toml")
+
+
+# ------------------------------------------------------------------ results merging
+def _rec(cid="P2", params=None, main=True, controls=(("a", "fail"), ("b", "not run")), verdict="pass"):
+    return {"id": cid, "params": params or {"net": {"b": 0.3}}, "main_ran": main, "verdict": verdict,
+            "runtime_s": 1.0, "controls": [{"name": n, "observed": o} for n, o in controls]}
+
+
+def test_merge_keeps_parts_the_new_run_did_not_run():
+    old = _rec(controls=(("a", "fail"), ("b", "fail")))
+    new = _rec(main=False, controls=(("a", "not run"), ("b", "pass")), verdict="inconclusive")
+    merged = merge_record(old, new)
+    assert merged["main_ran"] and merged["verdict"] == "pass"  # old main kept
+    assert [c["observed"] for c in merged["controls"]] == ["fail", "pass"]  # new control b replaces old
+
+
+def test_merge_drops_parts_run_at_other_parameters():
+    old = _rec(controls=(("a", "fail"), ("b", "fail")))
+    new = _rec(params={"net": {"b": 0.0}}, controls=(("a", "not run"), ("b", "not run")), verdict="fail")
+    assert merge_record(old, new) == new  # never mixes outcomes of different parameter sets
+
+
+def test_results_file_is_atomic_and_readable_by_others(tmp_path):
+    path = tmp_path / "results.json"
+    write_atomically({"a": 1}, path)
+    assert json.loads(path.read_text()) == {"a": 1}
+    assert (path.stat().st_mode & 0o777) == 0o644
+    with pytest.raises(ValueError):
+        write_atomically({"a": float("nan"), "b": {"c": [1, {"d": json}]}, "e": {1: 2}}, path, ) if False else \
+            write_atomically({"a": 1, "self": _Circular()}, path)  # fails mid-write: the old file stays whole
+    assert json.loads(path.read_text()) == {"a": 1}
+    assert [p.name for p in tmp_path.iterdir()] == ["results.json"]  # no temp file left behind
+
+
+class _Circular:
+    def to_dict(self):
+        d = {}
+        d["again"] = d  # a circular structure: json.dump raises ValueError after writing part of the file
+        return d
+
+
+# ------------------------------------------------------------------ end to end: nothing green by accident
+_META_HEAD = """
+from dataclasses import dataclass
+from theorems.parameters import ClaimParams, Section, param
+from theorems.registry import Claim, control, register
+from theorems.protocol import bind
+from theorems.verdict import Outcome, condition
+from numerics.estimates import Estimate
+
+@dataclass(frozen=True)
+class J(Section):
+    NAME = "judge"
+    value: float = param(0.0, "what the check reports: > 1 pass, < -1 fail, else inconclusive",
+                         role="threshold", lo=-10, hi=10)
+    crash: bool = param(False, "the check raises TypeError (a bug)")
+
+def make(cid, value, crash):
+    @dataclass(frozen=True)
+    class P(ClaimParams):
+        CLAIM = cid
+        judge: J = J(value, crash)
+    return P
+
+def check(params):
+    if params.judge.crash:
+        raise TypeError("a bug in the check")
+    v = params.judge.value
+    return Outcome(params.CLAIM, [condition("v", Estimate(v, v - 1, v + 1, "mc"), "above", 0.0)])
+
+def claim(cid, value, crash, expected):
+    register(Claim(id=cid, title="synthetic", paper_claims=(), scope="beyond",
+                   statement="v {judge.value} {judge.crash}", regime="synthetic", params=make(cid, value, crash),
+                   check=__name__ + ":check", tests=__name__ + ".py",
+                   controls=(control("neg", "negative", expected="fail", judge__value=-5.0, judge__crash=False),),
+                   expected=expected, expected_reason=None if expected == "pass" else "synthetic reason"))
+    bind(globals(), cid)
+"""
+
+# (claim, check crashes, value -> verdict, registered expectation, pytest outcome of its main test)
+_CASES = [
+    ("Z1", True, 0.0, "fail", "FAILED"),          # a crash where fail is registered: red, never the xfail
+    ("Z2", False, 0.0, "fail", "FAILED"),         # inconclusive where fail is registered: red
+    ("Z3", False, -5.0, "fail", "XFAIL"),         # exactly the registered fail: a visible strict xfail
+    ("Z4", False, 5.0, "fail", "FAILED"),         # passes where fail is registered: red (no silent xpass)
+    ("Z5", False, 5.0, "pass", "PASSED"),
+    ("Z6", False, -5.0, "inconclusive", "FAILED"),  # fail where inconclusive is registered: red
+]
+
+
+def _meta(pytester, name: str, body: str, *args):
+    pytester.makepyfile(**{name: _META_HEAD + body})
+    # -p registers the synthetic claims before pytest_configure validates any --set.
+    return pytester.runpytest_subprocess("-p", name, "-p", "theorems.conftest", "-p", "no:cacheprovider", "-rA",
+                                         "--results-dir", str(pytester.path / "res"), *args)
+
+
+def test_only_the_registered_verdict_is_green(pytester):
+    body = "".join(f"claim({cid!r}, {value!r}, {crash!r}, {exp!r})\n" for cid, crash, value, exp, _ in _CASES)
+    res = _meta(pytester, "test_meta_verdicts", body, "-k", "not control")
+    for cid, _, _, _, want in _CASES:
+        res.stdout.fnmatch_lines([f"{want} test_meta_verdicts.py::test_{cid}*"])
+    res.assert_outcomes(failed=4, xfailed=1, passed=1)
+    data = json.loads((pytester.path / "res" / "results.json").read_text())
+    crashed = next(c for c in data["claims"] if c["id"] == "Z1")
+    assert crashed["main_ran"] is False and crashed["message"].startswith("main check crashed: TypeError")
+
+
+def test_overrides_assert_pass_and_bad_keys_stop_the_run(pytester):
+    body = "claim('Z7', -5.0, False, 'fail')\n"
+    res = _meta(pytester, "test_meta_over", body, "--set", "Z7.judge.value=5")
+    res.assert_outcomes(passed=2)  # main passes under the override; the control sets value = -5 and fails as registered
+    rec = json.loads((pytester.path / "res" / "results.json").read_text())["claims"][0]
+    assert rec["overrides"] == {"judge.value": {"value": 5.0, "default": -5.0}}
+    assert rec["statement"].startswith("v 5 ") and "--set Z7.judge.value=5.0" in rec["replay"]
+    res = _meta(pytester, "test_meta_over", body, "--set", "Z7.judge.value=-3")
+    res.assert_outcomes(failed=1, passed=1)  # under an override a failing claim is red, not the registered xfail
+    (pytester.path / "res" / "results.json").unlink()
+    res = _meta(pytester, "test_meta_over", body, "--set", "Z7.judge.nosuch=1")
+    assert res.ret == 4
+    assert "Z7.judge.nosuch: unknown parameter of Z7" in res.stderr.str()
+    res = _meta(pytester, "test_meta_over", body, "--set", "Z7.judge.value=50")
+    assert res.ret == 4 and "Z7.judge.value must be a real number in [-10, 10], got 50" in res.stderr.str()
+    assert not (pytester.path / "res" / "results.json").exists()  # nothing written
