@@ -31,7 +31,6 @@ def main(argv=None) -> dict:
     args = ap.parse_args(argv)
     pin_threads(args.threads)
 
-    import numpy as np
     import torch
     from torch import nn
 
@@ -62,8 +61,8 @@ def main(argv=None) -> dict:
             torch.matmul(x, Wt, out=T)
             torch.matmul(T, W, out=G)
 
-    def ours():
-        pgd_attack(net, x, y, eps, "l2", steps=steps, restarts=1, seed=1)
+    def ours():  # one random start and the Madry step, as torchattacks below
+        pgd_attack(net, x, y, eps, "l2", steps=steps, restarts=1, step_size=2.5 * eps / steps, seed=1, zero_start=False)
 
     flops = 2 * 2.0 * n * d * m * steps
     pgd_attack(net, x[:8], y[:8], eps, "l2", steps=2)  # warm-up (allocator, kernels)

@@ -1,7 +1,26 @@
-"""Activations of MODEL.md section 2, for numpy arrays and torch tensors alike.
+"""Activations of docs/model.md §2: one sign convention, numpy and torch side by side.
 
-``soft_threshold(t, b) = ReLU(t - b) - ReLU(-t - b)``: odd, 1-Lipschitz, zero on [-b, b];
-``relu_intercept(t, b) = ReLU(t + b)``.
+Every net, attack, certificate, trainer and the contrastive code of :mod:`numerics` calls
+these functions; nothing else in the library writes an activation.
+
+- **soft threshold** ``act_b(t) = ReLU(t - b) - ReLU(-t - b) = t - clip(t, -b, b)``, ``b >= 0``:
+  odd, 1-Lipschitz, zero on the *dead zone* ``[-b, b]``, slope 1 outside; ``b = 0`` is the
+  identity. Breakpoints ``-b`` and ``b``.
+- **ReLU with intercept** ``act_b(t) = ReLU(t + b)``, ``b`` any real: zero for ``t <= -b``,
+  slope 1 above. Breakpoint ``-b``. (A ReLU whose dead zone ends at ``tau`` has ``b = -tau``:
+  :func:`b_for_dead_zone`.)
+- **smooth threshold** ``g_beta(t; b) = (softplus(beta (t - b)) - softplus(beta (-t - b))) / beta``,
+  ``beta > 0``: odd, increasing, slope ``sigma(beta (t - b)) + sigma(-beta (t + b))`` in (0, 1),
+  ``|g_beta - act_b| <= log(2) / beta``; ``beta -> infinity`` gives the soft threshold.
+
+Slopes (:func:`activation_slope`) are the 0/1 derivatives with the value 0 *at* a kink
+(``|t| = b`` for the soft threshold, ``t = -b`` for ReLU): the choice PGD's closed-form
+gradient makes (a pre-activation sitting exactly on a kink does not move the output to first
+order on the dead side).
+
+The two in-place torch kernels :func:`activate_` and :func:`slope_times_` are the hot path of
+PGD and of the batched training loop; they compute bit for bit what :func:`activate` and
+``a * activation_slope`` compute (checked in tests/test_activations.py).
 """
 from __future__ import annotations
 
@@ -10,34 +29,120 @@ import numpy as np
 ACTIVATIONS = ("soft_threshold", "relu")
 
 
-def _relu(t):
-    if isinstance(t, np.ndarray) or np.isscalar(t):
-        return np.maximum(t, 0.0)
-    return t.clamp_min(0.0)
+def _is_torch(t) -> bool:
+    return not (isinstance(t, np.ndarray) or np.isscalar(t) or isinstance(t, (list, tuple)))
+
+
+def _check_kind(kind: str) -> None:
+    if kind not in ACTIVATIONS:
+        raise ValueError(f"activation must be one of {ACTIVATIONS}, got {kind!r}")
 
 
 def soft_threshold(t, b):
-    """Symmetric soft threshold; ``b = 0`` is the identity."""
-    return _relu(t - b) - _relu(-t - b)
+    """Symmetric soft threshold ``t - clip(t, -b, b)`` (``b >= 0``; ``b = 0`` is the identity)."""
+    if _is_torch(t):
+        import torch
+
+        return t - torch.clamp(t, -b, b)
+    return t - np.clip(t, -np.asarray(b), b)
 
 
 def relu_intercept(t, b):
     """ReLU with intercept, ``max(t + b, 0)``."""
-    return _relu(t + b)
+    if _is_torch(t):
+        import torch
+
+        return torch.relu(t + b)
+    return np.maximum(t + b, 0.0)
 
 
 def activate(kind: str, t, b):
-    if kind == "soft_threshold":
-        return soft_threshold(t, b)
-    if kind == "relu":
-        return relu_intercept(t, b)
-    raise ValueError(f"activation must be one of {ACTIVATIONS}, got {kind!r}")
+    """``act_b(t)`` of ``kind`` ("soft_threshold" | "relu") for numpy arrays or torch tensors."""
+    _check_kind(kind)
+    return soft_threshold(t, b) if kind == "soft_threshold" else relu_intercept(t, b)
 
 
 def activation_slope(kind: str, t, b):
-    """Derivative of the activation in ``t`` (0 or 1; right-continuous choice at kinks)."""
+    """Derivative of the activation in ``t``: 1 off the dead zone, 0 on it and at its kinks."""
+    _check_kind(kind)
     if kind == "soft_threshold":
-        return (np.abs(t) > b) * 1.0 if isinstance(t, np.ndarray) else (t.abs() > b).to(t.dtype)
+        live = (abs(t) > b) if _is_torch(t) else (np.abs(t) > b)
+    else:
+        live = t + b > 0
+    return live.to(t.dtype) if _is_torch(t) else live * 1.0
+
+
+def breakpoints(kind: str, b) -> np.ndarray:
+    """Kinks of the activation per node: (m, 2) ``[-b, b]`` (soft threshold) or (m, 1) ``[-b]`` (ReLU)."""
+    _check_kind(kind)
+    b = np.atleast_1d(np.asarray(b, dtype=np.float64))
+    return np.stack([-b, b], axis=-1) if kind == "soft_threshold" else -b[..., None]
+
+
+def b_for_dead_zone(kind: str, tau):
+    """The parameter ``b`` whose dead zone ends at ``tau >= 0``: ``tau`` (soft threshold) or ``-tau`` (ReLU).
+
+    Its own inverse: ``b_for_dead_zone(kind, b)`` is the dead-zone edge of parameter ``b``.
+    """
+    _check_kind(kind)
+    return tau if kind == "soft_threshold" else -tau
+
+
+# --------------------------------------------------------------------------- torch hot path
+
+
+def activate_(kind: str, t, b, *, uniform_b: float | None = None):
+    """``t <- act_b(t)`` in place (torch); returns ``t``.
+
+    ``uniform_b``: every node's threshold equals this float (one fused pass: torch's
+    ``softshrink``); otherwise ``b`` broadcasts against ``t`` (two passes). Bit for bit equal
+    to :func:`activate`.
+    """
+    import torch
+
+    if kind == "soft_threshold":
+        if uniform_b is not None:
+            return torch._C._nn.softshrink(t, uniform_b, out=t)
+        return t.sub_(torch.clamp(t, -b, b))
     if kind == "relu":
-        return (t + b > 0) * 1.0 if isinstance(t, np.ndarray) else (t + b > 0).to(t.dtype)
-    raise ValueError(f"activation must be one of {ACTIVATIONS}, got {kind!r}")
+        return t.add_(b).relu_()
+    _check_kind(kind)
+
+
+def slope_times_(h, a, out=None):
+    """``a * act'`` from the activation's output ``h = act_b(t)`` (torch): ``a`` where ``h != 0``, else 0.
+
+    Valid for both activations (their slope is 1 exactly where the output is non-zero); one
+    pass, written into ``out`` (which may be ``h`` itself). ``a`` broadcasts against ``h``.
+    """
+    import torch
+
+    grad = a.expand_as(h)
+    if out is None:
+        return torch.ops.aten.hardshrink_backward(grad, h, 0.0)
+    return torch.ops.aten.hardshrink_backward.grad_input(grad, h, 0.0, grad_input=out)
+
+
+# --------------------------------------------------------------------------- smooth threshold
+
+
+def smooth_threshold(t, b, beta: float):
+    """``g_beta(t; b)`` for numpy arrays or torch tensors (module docstring)."""
+    if _is_torch(t):
+        import torch
+
+        sp = torch.nn.functional.softplus
+        return (sp(beta * (t - b)) - sp(beta * (-t - b))) / beta
+    t = np.asarray(t, dtype=np.float64)
+    return (np.logaddexp(0.0, beta * (t - b)) - np.logaddexp(0.0, beta * (-t - b))) / beta
+
+
+def smooth_threshold_slope(t, b, beta: float):
+    """``g_beta'(t; b) = sigma(beta (t - b)) + sigma(-beta (t + b))``, increasing in ``|t|``."""
+    if _is_torch(t):
+        import torch
+
+        return torch.sigmoid(beta * (t - b)) + torch.sigmoid(-beta * (t + b))
+    t = np.asarray(t, dtype=np.float64)
+    sig = lambda u: 0.5 * (1.0 + np.tanh(0.5 * u))  # noqa: E731  (stable logistic)
+    return sig(beta * (t - b)) + sig(-beta * (t + b))

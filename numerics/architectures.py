@@ -1,12 +1,17 @@
-"""Networks beyond MODEL.md's two-layer soft-threshold net (seed questions 2, 3 and 8), as torch modules.
+"""Networks beyond docs/model.md's two-layer soft-threshold net (seed questions 2, 3 and 8), as torch modules.
 
 Every module maps inputs (n, d) to one score per row, has a ``first_layer()`` (numpy (m, d):
 the rows whose purity is measured), ``hidden(x)`` (the first layer's outputs, (n, m)),
 ``node_weights(x)`` (nonnegative importance of each first-layer node on inputs ``x``, summing
 to 1: how much the output moves with the node) and ``project_()`` (called after each
-optimiser step: thresholds back onto ``b >= 0``). They train with
-:func:`numerics.module_training.train_module` and are attacked by
-:func:`numerics.attacks.pgd.pgd_attack` through autograd.
+optimiser step: thresholds back onto ``b >= 0``). Each is a
+:class:`numerics.torch_nets.RunsModule`: it holds one net or R runs along a leading axis
+(``random_init(..., seed=[s0, s1, ...])``; inputs (R, n, d) or (n, d), scores (R, n);
+``first_layer()`` and ``node_weights`` then carry the run axis too), so that
+:func:`numerics.training.fit` trains R seeds as one tensor program. They train with
+:func:`numerics.training.train_module` and are attacked by
+:func:`numerics.attacks.pgd.pgd_attack` through autograd. Activations come from
+:mod:`numerics.activations` (the smooth threshold included).
 
 - :class:`SmoothTwoLayer`: ``f = sum_j a_j g_beta(<W_j, x>; b_j) + c`` with the *smooth soft
   threshold* ``g_beta(t; b) = (softplus(beta (t - b)) - softplus(beta (-t - b))) / beta``: odd,
@@ -34,25 +39,15 @@ import numpy as np
 import torch
 from torch import nn
 
+from .activations import smooth_threshold, smooth_threshold_slope, soft_threshold
+from .errors import check_ordered
+from .torch_nets import RunsModule, head, linear, seeds_list
 from .validation import require_array, require_int, require_real
 
+__all__ = ["SmoothTwoLayer", "ThreeLayer", "NormalisedTwoLayer", "CirculantTwoLayer", "smooth_threshold",
+           "smooth_threshold_slope", "smooth_pure_certified_margin", "smooth_pure_l2_bounds"]
+
 _NORM_FLOOR = 1e-8
-
-
-def smooth_threshold(t, b, beta: float):
-    """``g_beta(t; b)`` for numpy arrays or torch tensors (see the module docstring)."""
-    if isinstance(t, torch.Tensor):
-        sp = torch.nn.functional.softplus
-        return (sp(beta * (t - b)) - sp(beta * (-t - b))) / beta
-    t = np.asarray(t, dtype=np.float64)
-    return (np.logaddexp(0.0, beta * (t - b)) - np.logaddexp(0.0, beta * (-t - b))) / beta
-
-
-def smooth_threshold_slope(t, b, beta: float) -> np.ndarray:
-    """``g_beta'(t; b) = sigma(beta (t - b)) + sigma(-beta (t + b))`` (numpy), increasing in ``|t|``."""
-    t = np.asarray(t, dtype=np.float64)
-    sig = lambda u: 0.5 * (1.0 + np.tanh(0.5 * u))  # noqa: E731  (stable logistic)
-    return sig(beta * (t - b)) + sig(-beta * (t + b))
 
 
 def smooth_pure_certified_margin(coef, v, b, beta: float, eps: float) -> np.ndarray:
@@ -121,7 +116,9 @@ def smooth_pure_l2_bounds(coef, v, b, beta: float, eps: float, *, grid: int = 25
         u = -np.sign(coef) * t
         best_attack = np.minimum(best_attack, (coef * smooth_threshold(v + u, b, beta)).sum(axis=1))
     lower = np.maximum(clean - best_dual, smooth_pure_certified_margin(coef, v, b, beta, eps))
-    return np.minimum(lower, best_attack), best_attack
+    # raw bounds, no clamp: a lower bound above the attack value means one of them is wrong
+    check_ordered("smooth_pure_l2_bounds", lower, best_attack, scale=np.abs(coef).sum(axis=1) * (1.0 + np.abs(v).max()))
+    return lower, best_attack
 
 
 def _gauss(shape, gen, dtype, scale):
@@ -129,47 +126,70 @@ def _gauss(shape, gen, dtype, scale):
 
 
 def _activity_weights(h: torch.Tensor, out_weight: torch.Tensor) -> np.ndarray:
-    """``|out_weight_j| mean|h_j|`` normalised to sum 1 (uniform if all vanish)."""
-    w = (out_weight.detach().abs() * h.detach().abs().mean(dim=0)).double().numpy()
-    total = w.sum()
-    return w / total if total > 0 else np.full(w.size, 1.0 / w.size)
+    """``|out_weight_j| mean|h_j|`` normalised to sum 1 over j (uniform if all vanish); per run for runs."""
+    w = (out_weight.detach().abs() * h.detach().abs().mean(dim=-2)).double().numpy()
+    total = w.sum(axis=-1, keepdims=True)
+    return np.where(total > 0, w / np.where(total > 0, total, 1.0), 1.0 / w.shape[-1])
 
 
-class _Thresholded(nn.Module):
-    def _b(self, p: torch.Tensor, m: int) -> torch.Tensor:
-        return p.expand(m).clamp_min(0.0)
+def _runs_of(seed, build):
+    """``build(seed)`` for one int seed, or the runs module stacking ``build(s)`` over a sequence of seeds."""
+    seeds = seeds_list(seed)
+    if seeds is None:
+        return build(seed)
+    nets = [build(s) for s in seeds]
+    return type(nets[0]).stack(nets)
 
-    def project_(self) -> None:
-        with torch.no_grad():
-            for name, p in self.named_parameters():
-                if name.startswith("b"):
-                    p.clamp_(min=0.0)
+
+class _Thresholded(RunsModule):
+    """Soft-threshold nets: thresholds ``b*`` (parameters named ``b1``, ``b2``) trained, clamped at use."""
+
+    @staticmethod
+    def _b(p: torch.Tensor, m: int) -> torch.Tensor:
+        """Threshold parameter (..., 1) or (..., m) as per-node thresholds (..., 1, m) against (..., n, m)."""
+        return p.expand(p.shape[:-1] + (m,)).clamp_min(0.0).unsqueeze(-2)
+
+    def _bias(self) -> torch.Tensor:
+        return self.c if self.runs is None else self.c[:, None]
+
+    def _init_runs(self, lead_tensor: torch.Tensor, core_ndim: int) -> None:
+        self.runs = lead_tensor.shape[0] if lead_tensor.ndim == core_ndim + 1 else None
+
+    def _lead(self) -> tuple[int, ...]:
+        return () if self.runs is None else (self.runs,)
 
 
 class SmoothTwoLayer(_Thresholded):
     """Two-layer net with the smooth soft threshold ``g_beta`` (trainable per-node thresholds ``b``)."""
 
-    def __init__(self, W, a, b, beta: float, c: float = 0.0):
+    def __init__(self, W, a, b, beta: float, c=0.0):
         super().__init__()
         self.beta = require_real("beta", beta, low=0.0, low_open=True)
         W = torch.as_tensor(W)
+        self._init_runs(W, 2)
         self.W = nn.Parameter(W.clone())
         self.a = nn.Parameter(torch.as_tensor(a, dtype=W.dtype).clone())
-        self.b1 = nn.Parameter(torch.as_tensor(b, dtype=W.dtype).expand(W.shape[0]).clone())
-        self.c = nn.Parameter(torch.as_tensor(float(c), dtype=W.dtype))
+        self.b1 = nn.Parameter(torch.as_tensor(b, dtype=W.dtype).expand(W.shape[:-1]).clone())
+        self.c = nn.Parameter(torch.as_tensor(c, dtype=W.dtype).expand(self._lead()).clone())
 
     @classmethod
-    def random_init(cls, d: int, m: int, *, seed: int, beta: float, scale: float = 0.01, b: float = 0.0,
+    def random_init(cls, d: int, m: int, *, seed, beta: float, scale: float = 0.01, b: float = 0.0,
                     dtype=torch.float32) -> "SmoothTwoLayer":
-        g = torch.Generator().manual_seed(require_int("seed", seed, low=0))
-        return cls(_gauss((require_int("m", m, low=1), require_int("d", d, low=1)), g, dtype, scale),
-                   _gauss((m,), g, dtype, scale), torch.full((m,), float(b), dtype=dtype), beta)
+        def build(s):
+            g = torch.Generator().manual_seed(require_int("seed", s, low=0))
+            return cls(_gauss((require_int("m", m, low=1), require_int("d", d, low=1)), g, dtype, scale),
+                       _gauss((m,), g, dtype, scale), torch.full((m,), float(b), dtype=dtype), beta)
+
+        return _runs_of(seed, build)
 
     def hidden(self, x: torch.Tensor) -> torch.Tensor:
-        return smooth_threshold(x @ self.W.T, self._b(self.b1, self.W.shape[0]), self.beta)
+        return smooth_threshold(linear(x, self.W), self._b(self.b1, self.W.shape[-2]), self.beta)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.hidden(x) @ self.a + self.c
+        return head(self.hidden(x), self.a) + self._bias()
+
+    def parameter_groups(self) -> dict[str, list[nn.Parameter]]:
+        return {"first": [self.W], "threshold": [self.b1], "head": [self.a, self.c]}
 
     def first_layer(self) -> np.ndarray:
         return self.W.detach().double().numpy().copy()
@@ -182,40 +202,45 @@ class SmoothTwoLayer(_Thresholded):
 class ThreeLayer(_Thresholded):
     """``f = a . s(W2 s(W1 x; b1); b2) + c``, soft thresholds with one trainable threshold per layer."""
 
-    def __init__(self, W1, W2, a, b1: float = 0.0, b2: float = 0.0, c: float = 0.0):
+    def __init__(self, W1, W2, a, b1=0.0, b2=0.0, c=0.0):
         super().__init__()
         W1 = torch.as_tensor(W1)
+        self._init_runs(W1, 2)
+        lead = self._lead()
         self.W1 = nn.Parameter(W1.clone())
         self.W2 = nn.Parameter(torch.as_tensor(W2, dtype=W1.dtype).clone())
         self.a = nn.Parameter(torch.as_tensor(a, dtype=W1.dtype).clone())
-        self.b1 = nn.Parameter(torch.tensor([float(b1)], dtype=W1.dtype))
-        self.b2 = nn.Parameter(torch.tensor([float(b2)], dtype=W1.dtype))
-        self.c = nn.Parameter(torch.as_tensor(float(c), dtype=W1.dtype))
-        if self.W2.shape[1] != self.W1.shape[0] or self.a.shape[0] != self.W2.shape[0]:
-            raise ValueError(f"W2 must have shape (m2, {self.W1.shape[0]}) and a shape (m2,), got "
+        self.b1 = nn.Parameter(torch.as_tensor(b1, dtype=W1.dtype).expand(lead + (1,)).clone())
+        self.b2 = nn.Parameter(torch.as_tensor(b2, dtype=W1.dtype).expand(lead + (1,)).clone())
+        self.c = nn.Parameter(torch.as_tensor(c, dtype=W1.dtype).expand(lead).clone())
+        if self.W2.shape[-1] != self.W1.shape[-2] or self.a.shape[-1] != self.W2.shape[-2]:
+            raise ValueError(f"W2 must have shape (m2, {self.W1.shape[-2]}) and a shape (m2,), got "
                              f"{tuple(self.W2.shape)} and {tuple(self.a.shape)}")
 
     @classmethod
-    def random_init(cls, d: int, m1: int, m2: int, *, seed: int, scale: float = 0.01,
+    def random_init(cls, d: int, m1: int, m2: int, *, seed, scale: float = 0.01,
                     dtype=torch.float32) -> "ThreeLayer":
         """Small Gaussian init; layer 2 starts at ``1/sqrt(m1)`` so layer-1 signals pass at init."""
-        g = torch.Generator().manual_seed(require_int("seed", seed, low=0))
         d, m1, m2 = (require_int(n, v, low=1) for n, v in (("d", d), ("m1", m1), ("m2", m2)))
-        return cls(_gauss((m1, d), g, dtype, scale), _gauss((m2, m1), g, dtype, 1.0 / math.sqrt(m1)),
-                   _gauss((m2,), g, dtype, scale))
 
-    @staticmethod
-    def _soft(t, b):
-        return t - torch.clamp(t, -b, b)
+        def build(s):
+            g = torch.Generator().manual_seed(require_int("seed", s, low=0))
+            return cls(_gauss((m1, d), g, dtype, scale), _gauss((m2, m1), g, dtype, 1.0 / math.sqrt(m1)),
+                       _gauss((m2,), g, dtype, scale))
+
+        return _runs_of(seed, build)
 
     def hidden(self, x: torch.Tensor) -> torch.Tensor:
-        return self._soft(x @ self.W1.T, self.b1.clamp_min(0.0))
+        return soft_threshold(linear(x, self.W1), self._b(self.b1, self.W1.shape[-2]))
 
     def hidden2(self, x: torch.Tensor) -> torch.Tensor:
-        return self._soft(self.hidden(x) @ self.W2.T, self.b2.clamp_min(0.0))
+        return soft_threshold(linear(self.hidden(x), self.W2), self._b(self.b2, self.W2.shape[-2]))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.hidden2(x) @ self.a + self.c
+        return head(self.hidden2(x), self.a) + self._bias()
+
+    def parameter_groups(self) -> dict[str, list[nn.Parameter]]:
+        return {"first": [self.W1, self.W2], "threshold": [self.b1, self.b2], "head": [self.a, self.c]}
 
     def first_layer(self) -> np.ndarray:
         return self.W1.detach().double().numpy().copy()
@@ -227,7 +252,8 @@ class ThreeLayer(_Thresholded):
     def node_weights(self, x: torch.Tensor) -> np.ndarray:
         """Layer-1 node j: ``mean|h1_j| * sum_k |a_k| |W2_kj|`` (how much it reaches the output)."""
         with torch.no_grad():
-            return _activity_weights(self.hidden(x), self.a.abs() @ self.W2.abs())
+            reach = (self.a.abs().unsqueeze(-2) @ self.W2.abs()).squeeze(-2)
+            return _activity_weights(self.hidden(x), reach)
 
     def node_weights2(self, x: torch.Tensor) -> np.ndarray:
         with torch.no_grad():
@@ -237,69 +263,82 @@ class ThreeLayer(_Thresholded):
 class NormalisedTwoLayer(_Thresholded):
     """Soft-threshold layer, RMS normalisation ``h / sqrt(mean h^2 + floor)``, linear head."""
 
-    def __init__(self, W, a, b: float = 0.0, c: float = 0.0):
+    def __init__(self, W, a, b=0.0, c=0.0):
         super().__init__()
         W = torch.as_tensor(W)
+        self._init_runs(W, 2)
         self.W = nn.Parameter(W.clone())
         self.a = nn.Parameter(torch.as_tensor(a, dtype=W.dtype).clone())
-        self.b1 = nn.Parameter(torch.tensor([float(b)], dtype=W.dtype))
-        self.c = nn.Parameter(torch.as_tensor(float(c), dtype=W.dtype))
+        self.b1 = nn.Parameter(torch.as_tensor(b, dtype=W.dtype).expand(self._lead() + (1,)).clone())
+        self.c = nn.Parameter(torch.as_tensor(c, dtype=W.dtype).expand(self._lead()).clone())
 
     @classmethod
-    def random_init(cls, d: int, m: int, *, seed: int, scale: float = 0.01, dtype=torch.float32):
-        g = torch.Generator().manual_seed(require_int("seed", seed, low=0))
-        return cls(_gauss((require_int("m", m, low=1), require_int("d", d, low=1)), g, dtype, scale),
-                   _gauss((m,), g, dtype, scale))
+    def random_init(cls, d: int, m: int, *, seed, scale: float = 0.01, dtype=torch.float32):
+        def build(s):
+            g = torch.Generator().manual_seed(require_int("seed", s, low=0))
+            return cls(_gauss((require_int("m", m, low=1), require_int("d", d, low=1)), g, dtype, scale),
+                       _gauss((m,), g, dtype, scale))
+
+        return _runs_of(seed, build)
 
     def hidden(self, x: torch.Tensor) -> torch.Tensor:
-        t = x @ self.W.T
-        return t - torch.clamp(t, -self.b1.clamp_min(0.0), self.b1.clamp_min(0.0))
+        return soft_threshold(linear(x, self.W), self._b(self.b1, self.W.shape[-2]))
+
+    @staticmethod
+    def _normalise(h: torch.Tensor) -> torch.Tensor:
+        return h / torch.sqrt((h * h).mean(dim=-1, keepdim=True) + _NORM_FLOOR)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        h = self.hidden(x)
-        h = h / torch.sqrt((h * h).mean(dim=1, keepdim=True) + _NORM_FLOOR)
-        return h @ self.a + self.c
+        return head(self._normalise(self.hidden(x)), self.a) + self._bias()
+
+    def parameter_groups(self) -> dict[str, list[nn.Parameter]]:
+        return {"first": [self.W], "threshold": [self.b1], "head": [self.a, self.c]}
 
     def first_layer(self) -> np.ndarray:
         return self.W.detach().double().numpy().copy()
 
     def node_weights(self, x: torch.Tensor) -> np.ndarray:
         with torch.no_grad():
-            h = self.hidden(x)
-            hn = h / torch.sqrt((h * h).mean(dim=1, keepdim=True) + _NORM_FLOOR)
-            return _activity_weights(hn, self.a)
+            return _activity_weights(self._normalise(self.hidden(x)), self.a)
 
 
 class CirculantTwoLayer(_Thresholded):
     """Weight sharing: node j's row is ``roll(f, j)`` (row j, column i holds ``f[(i - j) mod d]``)."""
 
-    def __init__(self, f, a, b: float = 0.0, c: float = 0.0):
+    def __init__(self, f, a, b=0.0, c=0.0):
         super().__init__()
         f = torch.as_tensor(f)
+        self._init_runs(f, 1)
         self.f = nn.Parameter(f.clone())
         self.a = nn.Parameter(torch.as_tensor(a, dtype=f.dtype).clone())
         if self.a.shape != self.f.shape:
             raise ValueError(f"a must have shape {tuple(self.f.shape)} (one node per shift), got {tuple(self.a.shape)}")
-        self.b1 = nn.Parameter(torch.tensor([float(b)], dtype=f.dtype))
-        self.c = nn.Parameter(torch.as_tensor(float(c), dtype=f.dtype))
-        d = f.shape[0]
+        self.b1 = nn.Parameter(torch.as_tensor(b, dtype=f.dtype).expand(self._lead() + (1,)).clone())
+        self.c = nn.Parameter(torch.as_tensor(c, dtype=f.dtype).expand(self._lead()).clone())
+        d = f.shape[-1]
         self.register_buffer("_index", (torch.arange(d)[None, :] - torch.arange(d)[:, None]) % d)
 
     @classmethod
-    def random_init(cls, d: int, *, seed: int, scale: float = 0.01, dtype=torch.float32):
-        g = torch.Generator().manual_seed(require_int("seed", seed, low=0))
+    def random_init(cls, d: int, *, seed, scale: float = 0.01, dtype=torch.float32):
         d = require_int("d", d, low=1)
-        return cls(_gauss((d,), g, dtype, scale), _gauss((d,), g, dtype, scale))
+
+        def build(s):
+            g = torch.Generator().manual_seed(require_int("seed", s, low=0))
+            return cls(_gauss((d,), g, dtype, scale), _gauss((d,), g, dtype, scale))
+
+        return _runs_of(seed, build)
 
     def weight(self) -> torch.Tensor:
-        return self.f[self._index]
+        return self.f[..., self._index]
 
     def hidden(self, x: torch.Tensor) -> torch.Tensor:
-        t = x @ self.weight().T
-        return t - torch.clamp(t, -self.b1.clamp_min(0.0), self.b1.clamp_min(0.0))
+        return soft_threshold(linear(x, self.weight()), self._b(self.b1, self.f.shape[-1]))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.hidden(x) @ self.a + self.c
+        return head(self.hidden(x), self.a) + self._bias()
+
+    def parameter_groups(self) -> dict[str, list[nn.Parameter]]:
+        return {"first": [self.f], "threshold": [self.b1], "head": [self.a, self.c]}
 
     def first_layer(self) -> np.ndarray:
         return self.weight().detach().double().numpy().copy()

@@ -1,4 +1,4 @@
-"""Configuration dataclasses of the sparse-coding model (MODEL.md section 1), validated on construction."""
+"""Configuration dataclasses of the sparse-coding model (docs/model.md §1), validated on construction."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field, asdict

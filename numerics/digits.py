@@ -19,7 +19,7 @@ Purity against a non-orthogonal dictionary (:func:`dictionary_purity`). For node
 row of the first layer) and unit atoms ``D_i``:
 
 * ``max_cosine = max_i |<w, D_i>| / ||w||`` -- the best single atom's share of the node's
-  direction. With an orthonormal dictionary (``D = M^T``) it is exactly MODEL.md's
+  direction. With an orthonormal dictionary (``D = M^T``) it is exactly docs/model.md's
   ``pi_j = max_i |c_i|``; in general ``max_cosine^2`` is the fraction of ``||w||^2``
   explained by projecting on the best atom.
 * ``atoms_needed`` -- the number of atoms orthogonal matching pursuit (scikit-learn's

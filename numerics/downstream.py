@@ -1,4 +1,4 @@
-"""Downstream inheritance (MODEL.md claim C4, proposition P5): a frozen first layer and a trained head.
+"""Downstream inheritance (docs/model.md C4 and P5): a frozen first layer and a trained head.
 
 Pieces:
 
@@ -20,17 +20,21 @@ Pieces:
   layer of a trained net.
 
 - Heads. :func:`fit_head` trains ``(a, c)`` of ``f(x) = a . act(W x; b) + c`` with ``W`` and
-  ``b`` frozen, on ``y' = sign(<w', z>)`` (online fresh samples), clean (``cfg.eps = 0``) or
-  adversarially (PGD at ``eps_t``, the curriculum of ``cfg``); :func:`fit_head_on_data` does
-  the same on a fixed labelled sample (real data). They follow every convention of
-  :func:`numerics.training.train` (margin losses, ties dropped from the loss, seed
-  derivation, eps ramp, default PGD), and read the same :class:`~numerics.training.TrainConfig`
-  (its ``threshold``, ``b_init``, ``width``, ``init_scale``, ``activation``, ``n_train`` and
-  ``monitor_eps`` fields do not apply: the layer is given, the head starts at 0). The head
-  problem is convex in ``(a, c)`` (clean: logistic regression on ``h(x)``; adversarial: the
-  worst-case margin is a minimum of functions linear in ``(a, c)``), so the zero start
-  loses nothing. ``train`` has no way to freeze the first layer yet; the short loop here is
-  its frozen-layer variant and should become ``train(..., cfg)`` with a freeze option.
+  ``b`` frozen, on ``y' = sign(<w', z>)`` (online fresh samples, or a fixed sample of
+  ``cfg.n_train``), clean (``cfg.eps = 0``) or adversarially (PGD at ``eps_t``, the curriculum
+  of ``cfg``); :func:`fit_head_on_data` does the same on a fixed labelled sample (real data);
+  :func:`fit_head_batch` fits R heads (layers x seeds) as one batched run, each bit for bit
+  the head fitted alone. They are the supervised objective of the one training loop
+  (:func:`numerics.training.fit`, :class:`numerics.training.MarginObjective`) on a
+  :class:`~numerics.torch_nets.TorchTwoLayer` whose first layer and thresholds are frozen, so
+  they follow every convention of :func:`numerics.training.train` (margin losses, ties
+  weighted 0, seed derivation, eps ramp, default PGD, ``monitor_eps``). A head fit freezes
+  the layer by definition: ``cfg.train_first`` and ``cfg.threshold`` are not read, except that
+  ``threshold="per_node"`` and ``train_head=False`` are rejected; ``width`` and
+  ``activation`` must be left at their defaults or equal the layer's, ``init_scale`` and
+  ``b_init`` at their defaults. The head starts at 0: the head problem is convex in
+  ``(a, c)`` (clean: logistic regression on ``h(x)``; adversarial: the worst-case margin is a
+  minimum of functions linear in ``(a, c)``), so the zero start loses nothing.
 
 - Coverage (:func:`layer_coverage`): which features of ``supp(w')`` the layer reads with a
   tau-purified, active node, from :func:`numerics.purity.network_purity` applied to the
@@ -38,18 +42,18 @@ Pieces:
 """
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Sequence
 
 import numpy as np
 import torch
 
 from .networks import TwoLayerNet
 from .purity import network_purity
-from .sparse_coding import SparseCodingModel, labels_torch
+from .sparse_coding import SparseCodingModel
 from .torch_nets import TorchTwoLayer
-from .training import DTYPES, TrainConfig, derive_seeds, margin_loss
+from .training import (Attack, LabelledBatches, MarginObjective, TrainConfig, check_given_net_fields, derive_seeds,
+                       fit, supervised_batches)
 from .validation import require_array, require_choice, require_int, require_real
 
 RELATIONS = ("correlated", "independent", "disjoint", "same")
@@ -219,7 +223,8 @@ def random_layer(d: int, m: int, b: float, *, seed: int = 0) -> FrozenLayer:
 @dataclass(frozen=True)
 class HeadFit:
     """A trained head on a frozen layer: ``net`` (numpy, float64), the per-step training losses
-    (``losses``, on attacked inputs when ``eps_t > 0``), the seeds used and the wall time."""
+    (``losses``, on attacked inputs when ``eps_t > 0``), the seeds used, the wall time (of the
+    whole batch when fitted with others) and the logged ``history`` (step, loss, accuracies)."""
 
     net: TwoLayerNet
     losses: np.ndarray
@@ -227,108 +232,111 @@ class HeadFit:
     wall_time: float
     config: TrainConfig
     adversarial: bool
-
-
-Draw = Callable[[int], tuple[torch.Tensor, torch.Tensor]]  # step -> (x, y) batch
+    history: dict = field(default_factory=dict, repr=False, compare=False)
 
 
 def fit_head(layer: FrozenLayer, model: SparseCodingModel, wprime, cfg: TrainConfig | None = None, *,
-             attack=None) -> HeadFit:
-    """Train the head ``(a, c)`` on ``y' = sign(<w', z>)`` with fresh samples each step, layer frozen.
+             attack: Attack | None = None) -> HeadFit:
+    """Train the head ``(a, c)`` on ``y' = sign(<w', z>)`` with the layer frozen (module docstring).
 
     Clean when ``cfg.eps = 0``, else adversarial at ``cfg.eps`` (``cfg.norm``, PGD with the
-    curriculum of ``cfg``). ``attack`` as in :func:`numerics.training.train`.
+    curriculum of ``cfg``). ``attack`` as in :func:`numerics.training.train_batch`.
     """
-    layer, cfg = _check_layer_cfg(layer, cfg)
+    cfg = _check_cfg(cfg)
+    return fit_head_batch([layer], model, wprime, cfg, seeds=[cfg.seed], attack=attack)[0]
+
+
+def fit_head_batch(layers: Sequence[FrozenLayer] | FrozenLayer, model: SparseCodingModel, wprime,
+                   cfg: TrainConfig | None = None, *, seeds: Sequence[int], attack: Attack | None = None
+                   ) -> tuple[HeadFit, ...]:
+    """R heads as one batched run: head r on ``layers[r]`` (or one layer for all) with seed ``seeds[r]``.
+
+    Each is bit for bit :func:`fit_head` on that layer with ``cfg.seed = seeds[r]``; the layers
+    must share their shape and activation.
+    """
+    cfg = _check_cfg(cfg)
     if not isinstance(model, SparseCodingModel):
         raise ValueError(f"model must be a SparseCodingModel, got {type(model).__name__}")
-    if layer.d != model.d:
-        raise ValueError(f"layer must have input dimension d = {model.d}, got {layer.d}")
+    seeds = [require_int("seeds", s, low=0) for s in seeds]
+    layers = _check_layers(layers, len(seeds), cfg)
+    if layers[0].d != model.d:
+        raise ValueError(f"layer must have input dimension d = {model.d}, got {layers[0].d}")
     w = require_array("wprime", wprime, shape=(model.d,))
     if not np.any(w != 0):
         raise ValueError("wprime must be non-zero")
-    dtype = DTYPES[cfg.dtype]
-    seeds = derive_seeds(cfg.seed)
-    gen = torch.Generator().manual_seed(seeds["data"])
-    w_t = torch.as_tensor(w, dtype=dtype)
-
-    def draw(step: int):
-        x, z = model.sample_torch(cfg.batch, gen, dtype=dtype)
-        return x, labels_torch(z, w_t)
-
-    return _fit(layer, draw, cfg, seeds, attack)
+    derived = [derive_seeds(s) for s in seeds]
+    return _fit(layers, supervised_batches(model, w, cfg, None, derived), cfg, derived, attack)
 
 
-def fit_head_on_data(layer: FrozenLayer, x, y, cfg: TrainConfig | None = None, *, attack=None) -> HeadFit:
+def fit_head_on_data(layer: FrozenLayer, x, y, cfg: TrainConfig | None = None, *,
+                     attack: Attack | None = None) -> HeadFit:
     """Train the head on a fixed labelled sample ``x`` (n, d), ``y`` (n,) in {-1, 0, +1}, seeded minibatches."""
-    layer, cfg = _check_layer_cfg(layer, cfg)
-    x = require_array("x", x, shape=(None, layer.d))
+    return fit_heads_on_data([layer], x, y, cfg, attack=attack)[0]
+
+
+def fit_heads_on_data(layers: Sequence[FrozenLayer], x, y, cfg: TrainConfig | None = None, *,
+                      attack: Attack | None = None) -> tuple[HeadFit, ...]:
+    """One head per layer on the same labelled sample and seed, as one batched run.
+
+    Head r is bit for bit :func:`fit_head_on_data` on ``layers[r]`` alone (the same minibatches:
+    every run's generator has seed ``cfg.seed``); the layers must share their shape and activation.
+    """
+    cfg = _check_cfg(cfg)
+    layers = list(layers) if not isinstance(layers, FrozenLayer) else [layers]
+    layers = _check_layers(layers, len(layers), cfg)
+    if cfg.n_train is not None:
+        raise ValueError("n_train must be None: fit_head_on_data trains on the sample it is given")
+    x = require_array("x", x, shape=(None, layers[0].d))
     y = require_array("y", y, shape=(x.shape[0],))
     if not np.all(np.isin(y, (-1.0, 0.0, 1.0))):
         raise ValueError("y must contain only -1, 0 or +1")
-    dtype = DTYPES[cfg.dtype]
-    seeds = derive_seeds(cfg.seed)
-    gen = torch.Generator().manual_seed(seeds["data"])
-    xt, yt = torch.as_tensor(x, dtype=dtype), torch.as_tensor(y, dtype=dtype)
-    n, batch = xt.shape[0], min(cfg.batch, x.shape[0])
-    state = {"perm": None, "cursor": 0}
-
-    def draw(step: int):  # epochs of seeded random minibatches, as train's fixed-data mode
-        if state["perm"] is None or state["cursor"] + batch > n:
-            state["perm"], state["cursor"] = torch.randperm(n, generator=gen), 0
-        idx = state["perm"][state["cursor"]:state["cursor"] + batch]
-        state["cursor"] += batch
-        return xt[idx], yt[idx]
-
-    return _fit(layer, draw, cfg, seeds, attack)
+    dtype = cfg.torch_dtype
+    derived = [derive_seeds(cfg.seed) for _ in layers]
+    batches = LabelledBatches.fixed(torch.as_tensor(x, dtype=dtype), torch.as_tensor(y, dtype=dtype), cfg.batch,
+                                    [ds["data"] for ds in derived])
+    return _fit(layers, batches, cfg, derived, attack)
 
 
-def _check_layer_cfg(layer, cfg):
-    if not isinstance(layer, FrozenLayer):
-        raise ValueError(f"layer must be a FrozenLayer, got {type(layer).__name__}")
+def _check_cfg(cfg) -> TrainConfig:
     cfg = TrainConfig() if cfg is None else cfg
     if not isinstance(cfg, TrainConfig):
         raise ValueError(f"cfg must be a TrainConfig, got {type(cfg).__name__}")
-    return layer, cfg
+    if not cfg.train_head:
+        raise ValueError("train_head must be True: a head fit trains the head")
+    if cfg.threshold == "per_node":
+        raise ValueError("threshold 'per_node' does not apply: a head fit keeps the layer's thresholds frozen")
+    return cfg
 
 
-def _fit(layer: FrozenLayer, draw: Draw, cfg: TrainConfig, seeds: dict, attack) -> HeadFit:
-    if attack is None and cfg.eps > 0:
-        from .attacks.pgd import pgd_attack  # only adversarial heads need it
+def _check_layers(layers, runs: int, cfg: TrainConfig) -> list[FrozenLayer]:
+    layers = [layers] * runs if isinstance(layers, FrozenLayer) else list(layers)
+    if not layers or not all(isinstance(lay, FrozenLayer) for lay in layers):
+        raise ValueError("layer must be a FrozenLayer (or layers a non-empty sequence of them)")
+    if len(layers) != runs:
+        raise ValueError(f"layers must hold one layer per seed ({runs}) or be one layer, got {len(layers)}")
+    if any(lay.W.shape != layers[0].W.shape or lay.activation != layers[0].activation for lay in layers):
+        raise ValueError("layers must share their shape and activation to be fitted as one batch")
+    check_given_net_fields(cfg, width=layers[0].m, activation=layers[0].activation, entry="fit_head")
+    return layers
 
-        attack = pgd_attack
-    dtype = DTYPES[cfg.dtype]
+
+def _fit(layers: list[FrozenLayer], batches: LabelledBatches, cfg: TrainConfig, derived: list[dict],
+         attack) -> tuple[HeadFit, ...]:
+    dtype = cfg.torch_dtype
     # W and b are frozen (no gradient, not in the optimiser); the head starts at 0 (convex problem).
-    net = TorchTwoLayer(torch.as_tensor(layer.W, dtype=dtype), torch.zeros(layer.m, dtype=dtype),
-                        torch.as_tensor(layer.b, dtype=dtype), layer.activation, 0.0, threshold="fixed",
-                        train_first=False)
-    params = [net.a, net.c]
-    if cfg.optimiser == "adam":
-        opt = torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
-    else:
-        opt = torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
-    losses = np.full(cfg.steps, np.nan)
-    t0 = time.perf_counter()
-    for step in range(cfg.steps):
-        x, y = draw(step)
-        keep = y != 0  # ties carry no label: out of the loss (numerics.training convention)
-        xk, yk = x[keep], y[keep]
-        if xk.shape[0] == 0:
-            continue
-        eps_t = cfg.eps_at(step)
-        if eps_t > 0:
-            xk = xk + attack(net, xk, yk, eps_t, cfg.norm, cfg.pgd_steps, cfg.pgd_restarts,
-                             cfg.step_size_at(eps_t), seeds["attack"] + step).detach()
-        opt.zero_grad(set_to_none=True)
-        loss = margin_loss(cfg.loss, yk * net(xk)).mean()
-        loss.backward()
-        opt.step()
-        losses[step] = float(loss.detach())
-    wall = time.perf_counter() - t0
+    net = TorchTwoLayer.stack([TorchTwoLayer(torch.as_tensor(lay.W, dtype=dtype), torch.zeros(lay.m, dtype=dtype),
+                                             torch.as_tensor(lay.b, dtype=dtype), lay.activation, 0.0,
+                                             threshold="fixed") for lay in layers])
+    head_cfg = cfg.replace(train_first=False, threshold="fixed", train_head=True)
+    res = fit(MarginObjective(net, batches, head_cfg, [ds["attack"] for ds in derived], attack), head_cfg)
+    out = []
     with torch.no_grad():
-        a, c = net.a.detach().double().numpy().copy(), float(net.c.detach())
-    out = layer.with_head(a, c, family="frozen_head")
-    return HeadFit(out, losses, seeds, wall, cfg, cfg.eps > 0)
+        for r, lay in enumerate(layers):
+            a, c = net.a[r].detach().double().numpy().copy(), float(net.c[r].detach())
+            out.append(HeadFit(lay.with_head(a, c, family="frozen_head"), res.losses[:, r].copy(), derived[r],
+                               res.wall_time, cfg.replace(seed=derived[r]["seed"]), cfg.eps > 0,
+                               {"step": res.log_steps, **{k: v[:, r] for k, v in res.logs.items()}}))
+    return tuple(out)
 
 
 # --------------------------------------------------------------------------- coverage

@@ -1,21 +1,30 @@
 """Numbers that carry their method and uncertainty.
 
-Every quantity the library returns is an :class:`Estimate`: ``exact`` (lower = upper =
-value, up to a stated truncation bound), ``mc`` (Monte Carlo with a confidence interval:
-Clopper-Pearson for 0-1 risks, a t-interval for losses, paired for differences), ``bound``
-(an interval between an attack and a certificate), or ``optimisation`` (with its
-convergence status in ``details``).
+Every quantity the library returns is an :class:`Estimate` whose ``method`` says how it was
+obtained:
+
+- ``exact``: lower = upper = value, up to a stated truncation / quadrature bound;
+- ``mc``: Monte Carlo with a confidence interval (Clopper-Pearson for 0-1 risks, a t-interval
+  for losses, paired for differences) over per-sample values that are exact;
+- ``verified``: Monte Carlo over per-sample decisions of a complete verifier; samples it
+  could not decide widen the interval (counted in ``details``);
+- ``bound``: an interval between an attack (its lower confidence limit) and a certificate
+  (its upper confidence limit), each side at the stated level;
+- ``attack``: one-sided, an attack alone (no certificate applies): ``lower`` is the attack's
+  lower confidence limit, ``upper`` the trivial bound (1 for a probability, ``inf`` for a loss);
+- ``optimisation`` (with its convergence status in ``details``) and ``quadrature``.
+
+scipy is imported only when an interval needs it (its import costs most of a CLI run).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import stats
 
 from .validation import require_int, require_real
 
-METHODS = ("exact", "mc", "bound", "optimisation", "quadrature")
+METHODS = ("exact", "mc", "verified", "bound", "attack", "optimisation", "quadrature")
 
 
 @dataclass(frozen=True)
@@ -85,6 +94,8 @@ def clopper_pearson(successes: int, n: int, level: float = 0.99) -> tuple[float,
     n = require_int("n", n, low=1)
     successes = require_int("successes", successes, low=0, high=n)
     level = require_real("level", level, low=0.0, high=1.0, low_open=True, high_open=True)
+    from scipy import stats
+
     alpha = 1.0 - level
     lo = 0.0 if successes == 0 else stats.beta.ppf(alpha / 2, successes, n - successes + 1)
     hi = 1.0 if successes == n else stats.beta.ppf(1 - alpha / 2, successes + 1, n - successes)
@@ -106,6 +117,8 @@ def mean(values: np.ndarray, level: float = 0.99, **details) -> Estimate:
     n = require_int("number of values", v.size, low=2)
     mu = float(v.mean())
     se = float(v.std(ddof=1) / np.sqrt(n))
+    from scipy import stats
+
     q = stats.t.ppf(0.5 + level / 2, n - 1)
     return Estimate(mu, mu - q * se, mu + q * se, "mc", level=level, n=n, details=details)
 

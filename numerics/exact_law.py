@@ -1,4 +1,4 @@
-"""Exact laws of the sparse-coding model (MODEL.md sections 1, 4 and S5).
+"""Exact laws of the sparse-coding model (docs/model.md §1, §4 and S5).
 
 With ``sigma = 0`` and a point-mass magnitude ``r`` the latent ``z`` lives on
 ``{-r, 0, r}^d`` and every population quantity is a finite sum. This module gives that
@@ -26,9 +26,8 @@ probability left out.
 - Gaussian margins (``sigma > 0``, linear scores): conditional on ``z`` the margin is
   ``N(mu, s^2)``; 0-1 errors by ``norm.cdf`` and the logistic loss by ``scipy.integrate.quad``.
 
-Ties: sums such as ``<w*, z>`` that vanish in exact arithmetic come out as ``1e-17`` in
-floating point. A value ``v`` with ``|v| <= TIE_RTOL * scale`` (``scale`` = the sum of the
-absolute values of its terms) counts as exactly 0 (:func:`tie_sign`, :func:`is_error`).
+Ties: the rule (``TIE_RTOL``, :func:`tie_sign`, :func:`is_error`) lives with the labels in
+:mod:`numerics.sparse_coding`; it is re-exported here for old imports.
 """
 from __future__ import annotations
 
@@ -37,31 +36,15 @@ from dataclasses import dataclass, field
 from typing import Iterator, Sequence
 
 import numpy as np
-from scipy import integrate, special, stats
 
+from .binomial import binomial_law, binomial_pmf
 from .config import ModelConfig, PointMass, UniformMagnitude
+from .sparse_coding import TIE_RTOL, is_error, tie_sign  # noqa: F401  (re-exported: the tie rule)
+from .errors import TooManyAtoms
 from .validation import require_array, require_int, require_real
 
-TIE_RTOL = 1e-9  # relative size below which a floating-point sum counts as an exact zero
 DEFAULT_TOL = 1e-12  # default bound on the probability the grouped law may leave out
 MAX_ENUMERATION_D = 16  # 3^16 = 43M atoms: the most any enumeration accepts (chunked)
-
-
-# --------------------------------------------------------------------------- ties
-
-
-def tie_sign(values: np.ndarray, scale: np.ndarray, rtol: float = TIE_RTOL) -> np.ndarray:
-    """``sign(values)`` with ``0`` wherever ``|values| <= rtol * scale`` (a floating-point zero)."""
-    values = np.asarray(values, dtype=np.float64)
-    s = np.sign(values)
-    s[np.abs(values) <= rtol * np.asarray(scale, dtype=np.float64)] = 0.0
-    return s
-
-
-def is_error(margin: np.ndarray, scale: np.ndarray, rtol: float = TIE_RTOL) -> np.ndarray:
-    """The 0-1 error ``margin <= 0`` with floating-point zeros (``|margin| <= rtol*scale``) as 0."""
-    margin = np.asarray(margin, dtype=np.float64)
-    return margin <= rtol * np.asarray(scale, dtype=np.float64)
 
 
 # --------------------------------------------------------------------------- magnitudes
@@ -257,10 +240,30 @@ def feature_groups(wstar: np.ndarray, odd: Sequence[np.ndarray] = (), even: Sequ
     scale = np.abs(keys).max(axis=0)
     scale[scale == 0] = 1.0
     grid = np.round(keys / (key_rtol * scale)).astype(np.int64)
-    _, first, labels = np.unique(grid, axis=0, return_index=True, return_inverse=True)
-    labels = labels.ravel()
+    first, labels = _unique_rows(grid)
     spread = float(np.max(np.abs(keys - keys[first][labels]) / scale)) if d else 0.0
     return labels, orient, spread
+
+
+def _unique_rows(grid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(grid, axis=0, return_index=True, return_inverse=True)[1:]``, several times faster.
+
+    Groups are numbered in lexicographic order of their rows; ``first`` holds each group's first
+    row in the original order (a stable sort, as np.unique uses with ``return_index``).
+    """
+    n = grid.shape[0]
+    if n == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    if np.array_equal(grid.min(axis=0), grid.max(axis=0)):  # one group (e.g. a uniform w* and a pure net)
+        return np.zeros(1, dtype=np.int64), np.zeros(n, dtype=np.int64)
+    order = np.lexsort(grid.T[::-1])  # stable; column 0 is the primary key
+    g = grid[order]
+    new = np.empty(n, dtype=bool)
+    new[0] = True
+    new[1:] = np.any(g[1:] != g[:-1], axis=1)
+    labels = np.empty(n, dtype=np.int64)
+    labels[order] = np.cumsum(new) - 1
+    return order[new], labels
 
 
 def grouped_atoms(wstar: np.ndarray, p: float, magnitude, *, odd: Sequence[np.ndarray] = (),
@@ -272,7 +275,8 @@ def grouped_atoms(wstar: np.ndarray, p: float, magnitude, *, odd: Sequence[np.nd
     ``(#+r, #-r)`` of ``t = o z`` is enumerated, count vectors of negligible mass are
     dropped (smallest first) and groups are combined by an outer product with the same
     pruning. ``truncated_mass`` bounds the total dropped probability (``<= tol``). Raises
-    ``ValueError`` (naming ``max_atoms``) when more than ``max_atoms`` atoms are needed.
+    :class:`numerics.errors.TooManyAtoms` (naming ``max_atoms``) when more than ``max_atoms``
+    atoms are needed.
     """
     w = require_array("wstar", wstar, ndim=1)
     d = require_int("d", w.size, low=1, high=100_000)
@@ -296,7 +300,7 @@ def grouped_atoms(wstar: np.ndarray, p: float, magnitude, *, odd: Sequence[np.nd
         options.append(opts)
         dropped += lost
         if P.size * probs.size > 20 * max_atoms:
-            raise ValueError(f"max_atoms={max_atoms} is too small for the grouped law ({G} groups): "
+            raise TooManyAtoms(f"max_atoms={max_atoms} is too small for the grouped law ({G} groups): "
                              f"needs more than {P.size * probs.size // 20} atoms")
         P = (P[:, None] * probs[None, :]).ravel()
         index = np.concatenate([np.repeat(index, probs.size, axis=0),
@@ -305,7 +309,7 @@ def grouped_atoms(wstar: np.ndarray, p: float, magnitude, *, odd: Sequence[np.nd
         P, index = P[keep], index[keep]
         dropped += lost
     if P.size > max_atoms:
-        raise ValueError(f"max_atoms={max_atoms} is too small for the grouped law: needs {P.size} atoms")
+        raise TooManyAtoms(f"max_atoms={max_atoms} is too small for the grouped law: needs {P.size} atoms")
     counts = np.stack([options[g][index[:, g]] for g in range(G)], axis=1) if G else np.zeros((P.size, 0, 2))
 
     order = np.argsort(labels, kind="stable")  # features of each group in increasing index order
@@ -326,9 +330,8 @@ def _group_options(n: int, p: float, budget: float) -> tuple[np.ndarray, np.ndar
     get ``budget/4`` each, the smallest pairs up to ``budget/2``.
     """
     A = np.arange(n + 1)
+    pmf_A, cdf, sf = binomial_law(n, p)
     if budget > 0:
-        cdf = stats.binom.cdf(A, n, p)
-        sf = stats.binom.sf(A, n, p)
         a_min = int(np.sum(cdf <= budget / 4))
         a_max = int(np.argmax(sf <= budget / 4)) if np.any(sf <= budget / 4) else n
         lost = (cdf[a_min - 1] if a_min > 0 else 0.0) + sf[a_max]
@@ -337,10 +340,10 @@ def _group_options(n: int, p: float, budget: float) -> tuple[np.ndarray, np.ndar
     A = np.arange(a_min, a_max + 1)
     n_pairs = int(np.sum(A + 1))
     if n_pairs > 5_000_000:
-        raise ValueError(f"max_atoms: a group of {n} features at p={p:g} needs {n_pairs} count vectors")
+        raise TooManyAtoms(f"max_atoms: a group of {n} features at p={p:g} needs {n_pairs} count vectors")
     tot = np.repeat(A, A + 1)
     plus = np.arange(n_pairs) - np.repeat(np.cumsum(A + 1) - (A + 1), A + 1)
-    probs = stats.binom.pmf(tot, n, p) * stats.binom.pmf(plus, tot, 0.5)
+    probs = pmf_A[tot] * binomial_pmf(plus, tot, 0.5)
     keep, pruned = _prune(probs, budget / 2)
     opts = np.stack([plus, tot - plus], axis=1)[keep]
     return opts, probs[keep], float(lost + pruned)
@@ -436,7 +439,10 @@ def gaussian_error(mu: np.ndarray, s: np.ndarray | float) -> np.ndarray:
         raise ValueError("s must be >= 0")
     out = (mu <= 0).astype(np.float64)
     pos = s > 0
-    out[pos] = special.ndtr(-mu[pos] / s[pos])
+    if np.any(pos):
+        from scipy import special  # imported here: noise-free work never needs scipy
+
+        out[pos] = special.ndtr(-mu[pos] / s[pos])
     return out
 
 
@@ -456,6 +462,8 @@ def gaussian_logistic(mu: np.ndarray, s: np.ndarray | float, *, epsabs: float = 
     s = np.broadcast_to(np.asarray(s, dtype=np.float64), mu.shape).ravel()
     if np.any(s < 0):
         raise ValueError("s must be >= 0")
+    from scipy import integrate  # imported here: noise-free work never needs scipy
+
     pairs, inverse = np.unique(np.stack([mu, s], axis=1), axis=0, return_inverse=True)
     vals = np.empty(len(pairs))
     errs = np.zeros(len(pairs))

@@ -1,16 +1,16 @@
 """Two-layer networks ``f(x) = sum_j a_j act(<W_j, x>; b_j)`` and the structured families.
 
-Families (MODEL.md section 2): the pure net (``W_j = M_j``, ``a = lambda w*``), the mixed
+Families (docs/model.md §2): the pure net (``W_j = M_j``, ``a = lambda w*``), the mixed
 net along a mixing path (``W_j = M Q e_j``, ``a = lambda Q^T w*``, ``Q(t) = expm(t A)``),
 the linear net (``f = lambda <M w*, x>``) and arbitrary weights. numpy for exact work;
-:func:`to_torch` gives the same function as a ``torch.nn.Module`` for training and attacks.
+:func:`numerics.torch_nets.to_torch` gives the same function as a ``torch.nn.Module`` for
+training and attacks (this module imports nothing from torch).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.linalg import expm
 
 from .activations import ACTIVATIONS, activate
 from .validation import require_array, require_choice, require_real
@@ -87,7 +87,11 @@ def pure_net(M: np.ndarray, wstar: np.ndarray, b: float, lam: float = 1.0) -> Tw
     w = require_array("wstar", wstar, shape=(d,))
     b = require_real("b", b, low=0.0)
     lam = require_real("lam", lam)
-    return TwoLayerNet(W=M.T.copy(), a=lam * w, b=np.full(d, b), family="pure", params={"b": b, "lam": lam})
+    # W is a read-only transposed view of M (no copy): the exact engine recognises the pure layer in O(1) by
+    # its memory, and at d = 10,000 a copy would be 800 MB.
+    W = M.T.view()
+    W.flags.writeable = False
+    return TwoLayerNet(W=W, a=lam * w, b=np.full(d, b), family="pure", params={"b": b, "lam": lam})
 
 
 def mixing_path(A: np.ndarray, t: float) -> np.ndarray:
@@ -96,6 +100,8 @@ def mixing_path(A: np.ndarray, t: float) -> np.ndarray:
     if A.shape[0] != A.shape[1] or not np.allclose(A, -A.T, atol=1e-12):
         raise ValueError("A must be a square skew-symmetric matrix (A = -A^T)")
     t = require_real("t", t)
+    from scipy.linalg import expm  # imported here: scipy.linalg costs ~0.3 s at import
+
     return expm(t * A)
 
 
@@ -124,9 +130,3 @@ def linear_net(M: np.ndarray, wstar: np.ndarray, lam: float = 1.0) -> TwoLayerNe
         raise ValueError("wstar must be non-zero")
     return TwoLayerNet(W=(v / norm)[None, :], a=np.array([lam * norm]), b=np.zeros(1), family="linear", params={"lam": lam})
 
-
-def to_torch(net: TwoLayerNet, *, dtype=None, trainable: bool = False):
-    """The same function as a :class:`numerics.torch_nets.TorchTwoLayer` module."""
-    from .torch_nets import TorchTwoLayer
-
-    return TorchTwoLayer.from_net(net, dtype=dtype, trainable=trainable)

@@ -1,8 +1,14 @@
-"""Sampling from the sparse-coding model ``x = M z + xi`` (MODEL.md section 1).
+"""Sampling from the sparse-coding model ``x = M z + xi`` (docs/model.md §1).
 
 ``z_i = B_i s_i r_i`` with ``B_i ~ Bernoulli(p)``, ``s_i`` a fair sign and ``r_i`` the
 magnitude law; ``xi ~ N(0, sigma^2/d I)``. Labels are ``y = sign(<w, z>)`` with
 ``sign(0) = 0``: a tie is an error for every predictor (margin ``y f = 0``).
+
+The tie rule lives here, with the labels, and every engine uses it: sums such as ``<w*, z>``
+that vanish in exact arithmetic come out as ``1e-17`` in floating point, so a value ``v`` with
+``|v| <= TIE_RTOL * scale`` (``scale`` = the sum of the absolute values of its terms) counts as
+exactly 0 (:func:`tie_sign`); a margin counts as an error when it is ``<= 0`` in that sense
+(:func:`is_error`). float32 sums (torch training) leave ~1e-7 residues: ``TIE_RTOL_FLOAT32``.
 """
 from __future__ import annotations
 
@@ -12,8 +18,25 @@ from functools import cached_property
 import numpy as np
 
 from .config import ModelConfig, PointMass
-from .dictionary import make_dictionary
+from .dictionaries import make_dictionary
 from .validation import require_array, require_int
+
+TIE_RTOL = 1e-9  # relative size below which a float64 sum counts as an exact zero
+TIE_RTOL_FLOAT32 = 1e-5  # the same for float32 sums
+
+
+def tie_sign(values: np.ndarray, scale: np.ndarray, rtol: float = TIE_RTOL) -> np.ndarray:
+    """``sign(values)`` with ``0`` wherever ``|values| <= rtol * scale`` (a floating-point zero)."""
+    values = np.asarray(values, dtype=np.float64)
+    s = np.sign(values)
+    s[np.abs(values) <= rtol * np.asarray(scale, dtype=np.float64)] = 0.0
+    return s
+
+
+def is_error(margin: np.ndarray, scale: np.ndarray, rtol: float = TIE_RTOL) -> np.ndarray:
+    """The 0-1 error ``margin <= 0`` with floating-point zeros (``|margin| <= rtol*scale``) as 0."""
+    margin = np.asarray(margin, dtype=np.float64)
+    return margin <= rtol * np.asarray(scale, dtype=np.float64)
 
 
 @dataclass(frozen=True)
@@ -102,10 +125,8 @@ def labels(z: np.ndarray, w: np.ndarray) -> np.ndarray:
     """``y = sign(<w, z>)`` per row, with ``sign(0) = 0`` (counted as an error for every net).
 
     An exact zero of ``<w, z>`` comes out of floating point as ~1e-17, so values within
-    ``TIE_RTOL`` of the sum of the terms' sizes count as 0 (the exact engine's rule).
+    ``TIE_RTOL`` of the sum of the terms' sizes count as 0 (:func:`tie_sign`).
     """
-    from .exact_law import tie_sign
-
     z = require_array("z", z, ndim=2)
     w = require_array("w", w, shape=(z.shape[1],))
     return tie_sign(z @ w, np.abs(z) @ np.abs(w))
@@ -120,7 +141,7 @@ def labels_torch(z, w):
 
     w = torch.as_tensor(w, dtype=z.dtype)
     values = z @ w
-    rtol = 1e-9 if z.dtype == torch.float64 else 1e-5
+    rtol = TIE_RTOL if z.dtype == torch.float64 else TIE_RTOL_FLOAT32
     scale = z.abs() @ w.abs()
     return torch.where(values.abs() <= rtol * scale, torch.zeros_like(values), torch.sign(values))
 

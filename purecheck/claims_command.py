@@ -33,8 +33,6 @@ def _resolve(claim_id: str, profile: str, sets: list[str], params_file: str | No
     from theorems.registry import claim as registered
 
     claim = registered(claim_id)
-    if claim.legacy:
-        raise ParamError(f"{claim_id}: not yet a parameterised claim (TRANSITIONAL); run it with pytest -k {claim_id}")
     values: dict = {}
     if params_file:
         tables = load_toml(params_file)
@@ -62,8 +60,7 @@ def params_main(argv: list[str]) -> int:
     args = p.parse_args(argv)
     if args.list or not args.claim:
         for c in CLAIMS.values():
-            flag = "  (legacy: no parameters yet)" if c.legacy else ""
-            print(f"{c.id:4s} {c.scope:9s} {c.paper_claim:17s} {c.title}{flag}")
+            print(f"{c.id:4s} {c.scope:9s} {c.paper_claim:17s} {c.title}")
         return 0
     try:
         claim, params, defaults = _resolve(args.claim, args.profile, args.set, None)

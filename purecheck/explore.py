@@ -1,34 +1,35 @@
 """``purecheck explore``: run the beyond-the-paper questions Q1-Q10 and write their results file.
 
     purecheck explore --list
-    purecheck explore Q6 [Q2 ...|all] [--profile quick|thorough|smoke] [--scheduler SPEC] [--out DIR]
+    purecheck explore Q6 [Q2 ...|all] [--profile quick|ci|thorough|stress] [--scheduler SPEC] [--out DIR] [--fresh]
 
-Each question is planned as independent tasks (every task carries its own seeds), run as one
-sweep in process or on dask.distributed, and judged on the claims protocol (main check and
-negative controls, verdicts from intervals). ``--scheduler``: ``inprocess``, ``local`` (a
-LocalCluster with one single-threaded worker per CPU), ``local:N`` or an address such as
-``tcp://host:port`` (an existing cluster whose workers can import this project). Default:
-in process for ``quick`` and ``smoke``, ``local`` for ``thorough``. The results do not depend on
-the scheduler.
+Each question is a registered parameterised proposition (``purecheck params Q6``); its main
+check and its negative controls (parameter variants) at the profile's registered parameters
+are planned as independent tasks (every task carries its own seeds), run as ONE sweep in
+process or on dask.distributed (tasks shared by a claim and its controls, or by several
+questions, run once), and judged with the registry's one rule (``Claim.judge``; a control must
+give its registered verdict). ``--scheduler``: ``inprocess``, ``local`` (a LocalCluster with
+one single-threaded worker per CPU), ``local:N`` or an address such as ``tcp://host:port`` (an
+existing cluster whose workers can import this project). Default: ``local`` for ``thorough``,
+in process otherwise. The results do not depend on the scheduler.
 
-The results go to ``DIR/results.json`` (default ``reports/explore``) in the schema of
-``theorems/results.py``, so ``purecheck report --results DIR/results.json --out DIR`` renders
-them. Questions already in that file from an earlier run of the same profile are kept (a run
-replaces only the questions it ran); ``--fresh`` starts a new file.
+The results go to ``DIR/results.json`` (default ``reports/explore``), schema 2
+(:mod:`theorems.results`), so ``purecheck report --results DIR/results.json --out DIR`` renders
+them. Records of claims already in that file are kept (a run replaces only the questions it
+ran; each record is stamped with its run); ``--fresh`` starts a new file.
 
 Exit status: 0 when every verdict (main and controls) is the registered expectation, 1 when
-one is not, 2 on a usage error.
+one is not, 2 on a usage error (an unknown question or profile, a malformed or unreachable
+scheduler: one line naming it).
 """
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
 
 PROG = "purecheck explore"
-PROFILES = ("quick", "thorough", "smoke")
 DEFAULT_OUT = Path("reports/explore")
 
 
@@ -39,14 +40,17 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = _Parser(prog=PROG, description="Run the beyond-the-paper experiments Q1-Q10 (MODEL.md section 6).")
+    from theorems.profiles import PROFILE_NAMES
+
+    p = _Parser(prog=PROG, description="Run the beyond-the-paper questions Q1-Q10 (docs/model.md).")
     p.add_argument("questions", nargs="*", help="question ids (Q1..Q10) or 'all'")
     p.add_argument("--list", action="store_true", help="list the questions and exit")
-    p.add_argument("--profile", choices=PROFILES, default="quick", help="experiment size (default: quick)")
+    p.add_argument("--profile", choices=PROFILE_NAMES, default="quick",
+                   help="size preset of every check (theorems/profiles.py; default: quick)")
     p.add_argument("--scheduler", default=None,
-                   help="inprocess | local | local:N | tcp://host:port (default: inprocess for quick/smoke, local for thorough)")
+                   help="inprocess | local | local:N | tcp://host:port (default: local for thorough, else inprocess)")
     p.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"output directory (default: {DEFAULT_OUT})")
-    p.add_argument("--fresh", action="store_true", help="do not keep other questions' results already in DIR/results.json")
+    p.add_argument("--fresh", action="store_true", help="do not keep other claims' records already in DIR/results.json")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     return p
 
@@ -65,6 +69,7 @@ def list_questions() -> str:
 
 
 def _progress(enabled: bool, desc: str):
+    """A tqdm bar over tasks on stderr: ``(update(done, total), close())`` (no-ops when disabled or absent)."""
     if not enabled:
         return None, lambda: None
     try:
@@ -86,64 +91,46 @@ def _progress(enabled: bool, desc: str):
     return update, close
 
 
-def _merge(path: Path, new: dict, fresh: bool) -> dict:
-    """New results, plus the claims of an existing results file of the same profile that were not rerun."""
-    if fresh or not path.exists():
-        return new
-    try:
-        old = json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError):
-        return new
-    if old.get("schema") != new["schema"] or old.get("profile") != new["profile"]:
-        return new
-    from theorems.registry import CLAIMS
-
-    ids = {c["id"] for c in new["claims"]}
-    kept = [c for c in old.get("claims", []) if c.get("id") not in ids and c.get("id") in CLAIMS]
-    order = list(CLAIMS)
-    new["claims"] = sorted(new["claims"] + kept, key=lambda c: order.index(c["id"]))
-    return new
-
-
 def run(ids: list[str], profile: str, scheduler: str | None, out: Path, *, progress: bool = True,
         fresh: bool = False, command: str = PROG) -> tuple[Path, list[dict]]:
-    """Run the questions ``ids`` and write ``out/results.json``; returns the path and one summary row per question."""
+    """Run the questions ``ids`` and merge their records into ``out/results.json``; the path and one row per question."""
     from theorems.explore import run_questions
     from theorems.explore.sweep import parse_scheduler
     from theorems.registry import CLAIMS
-    from theorems.results import RunRecorder, write_atomically
+    from theorems.results import RunRecorder, merge_file, write_atomically
 
     if scheduler is None:
         scheduler = "local" if profile == "thorough" else "inprocess"
     spec = parse_scheduler(scheduler)
     update, close = _progress(progress, f"explore {','.join(ids)} ({profile})")
+    recorder = RunRecorder(profile, command)
     t0 = time.perf_counter()
     try:
         runs, stats = run_questions(ids, profile, spec, progress=update)
     finally:
         close()
     wall = time.perf_counter() - t0
-    recorder = RunRecorder(profile, command)
     rows = []
     for qid in ids:
-        qr = runs[qid]
-        rec = recorder.record(qid)
-        claim = CLAIMS[qid]
-        rec.record_main(qr.outcomes["main"], qr.task_seconds["main"])
-        for ex in qr.outcomes["main"].examples:
-            rec.add_example(ex)
+        qr, claim = runs[qid], CLAIMS[qid]
+        defaults = qr.params["main"]
+        rec = recorder.record(qid, defaults, defaults)
+        main = qr.outcomes["main"]
+        rec.record_main(main, qr.seconds["main"])
         controls = {}
         for ctl in claim.controls:
             o = qr.outcomes[ctl.name]
-            rec.record_control(ctl, o, qr.task_seconds[ctl.name])
-            controls[ctl.name] = (o.verdict, ctl.expected)
-        rows.append({"id": qid, "verdict": qr.outcomes["main"].verdict, "expected": claim.expected,
-                     "controls": controls, "task_seconds": round(sum(qr.task_seconds.values()), 1),
-                     "region": (qr.outcomes["main"].evidence.get("region") or {}).get("summary", "")})
-    data = recorder.to_dict()
-    data["environment"]["explore"] = {"scheduler": spec.describe(), "size": profile, "sweep": stats,
+            rec.record_control(ctl, o, qr.seconds[ctl.name])
+            controls[ctl.name] = ctl.judge(qid, o.verdict)
+        rows.append({"id": qid, "judgement": claim.judge(main.verdict), "controls": controls,
+                     "seconds": round(sum(qr.seconds.values()), 1),
+                     "region": (main.evidence.get("region") or {}).get("summary", "")})
+    path = out / "results.json"
+    data = merge_file(path, recorder.record_dicts(), fresh=fresh, profile=profile, command=command,
+                      started=recorder.started)
+    data["environment"]["explore"] = {"scheduler": spec.describe(), "profile": profile, "sweep": stats,
                                       "wall_s": round(wall, 2)}
-    path = write_atomically(_merge(out / "results.json", data, fresh), out / "results.json")
+    write_atomically(data, path)
     return path, rows
 
 
@@ -154,6 +141,7 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exc:
         return int(exc.code or 0)
     from theorems.explore import QUESTIONS
+    from theorems.explore.sweep import parse_scheduler, unreachable
 
     if args.list:
         print(list_questions())
@@ -168,21 +156,29 @@ def main(argv: list[str] | None = None) -> int:
               file=sys.stderr)
         return 2
     try:
-        from theorems.explore.sweep import parse_scheduler
-
-        parse_scheduler(args.scheduler)
+        why = unreachable(parse_scheduler(args.scheduler))
     except ValueError as exc:
+        why = str(exc)
+    if why:
+        print(f"{PROG}: error: {why}", file=sys.stderr)
+        return 2
+    from theorems.explore.sweep import SchedulerUnreachable
+
+    try:
+        path, rows = run(ids, args.profile, args.scheduler, args.out, progress=not args.no_progress, fresh=args.fresh,
+                         command=" ".join(["purecheck explore", *argv]))
+    except SchedulerUnreachable as exc:  # a cluster that went away between the check and the run
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return 2
-    path, rows = run(ids, args.profile, args.scheduler, args.out, progress=not args.no_progress, fresh=args.fresh,
-                     command=" ".join(["purecheck explore", *argv]))
     ok = True
     for r in rows:
-        match = r["verdict"] == r["expected"] and all(v == e for v, e in r["controls"].values())
+        j = r["judgement"]
+        match = j.matches and all(c.matches for c in r["controls"].values())
         ok &= match
-        ctl = ", ".join(f"{k}={v}" for k, (v, _) in r["controls"].items())
-        print(f"{r['id']:4s} {r['verdict']:12s} expected {r['expected']:12s} {'ok ' if match else 'NO '} "
-              f"controls: {ctl}  ({r['task_seconds']} s of tasks)")
+        ctl = ", ".join(f"{name}={c.verdict}" + ("" if c.matches else f" (expected {c.expected})")
+                        for name, c in r["controls"].items())
+        print(f"{r['id']:4s} {j.verdict:12s} expected {j.expected:12s} {'ok ' if match else 'NO '} "
+              f"controls: {ctl}  ({r['seconds']} s of tasks)")
         if r["region"]:
             print(f"     region: {r['region'][:300]}")
     print(f"{PROG}: wrote {path}")

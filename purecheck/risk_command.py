@@ -6,11 +6,15 @@ The file's sections (all keys validated; a bad value exits 2 with one line namin
     [task]    wstar = [ ... d numbers ... ]
     [network] kind = "linear" | "pure" | "mixed", b = 0.3, scale = 1.0, t = 0.0, mixing_seed = 0
     [attack]  norm = "l2" | "linf", eps = [0.0, 0.1, 0.2]
-    [method]  kind = "auto" | "exact" | "mc", samples = 200000, seed = 0
+    [method]  kind = "auto" | "exact" | "mc" | "bound" | "verified" | "attack", samples = (engine default), seed = 0
+
+Output goes to stdout; a reader that stops early (``purecheck risk job.toml | head -1``) ends the
+command quietly with status 141 (the shell's code for SIGPIPE), never with a traceback.
 """
 from __future__ import annotations
 
 import json
+import os
 import sys
 import tomllib
 from dataclasses import dataclass
@@ -18,10 +22,15 @@ from pathlib import Path
 
 import numpy as np
 
-from numerics import ModelConfig, SparseCodingModel, linear_net, mixed_net, mixing_path, pure_net, random_skew
-from numerics.config import UniformMagnitude
-from numerics.risk import clean_error, robust_error
+from numerics.config import ModelConfig, UniformMagnitude
+from numerics.dictionaries import random_skew
+from numerics.errors import BoundViolation
+from numerics.networks import linear_net, mixed_net, mixing_path, pure_net
+from numerics.risk import METHODS, clean_error, robust_error
+from numerics.sparse_coding import SparseCodingModel
 from numerics.validation import require_array, require_choice, require_int, require_real
+
+SIGPIPE_STATUS = 141  # 128 + SIGPIPE: what a shell reports for a writer whose reader went away
 
 KNOWN = {
     "model": {"d", "p", "sigma", "magnitude", "dictionary", "seed"},
@@ -40,7 +49,7 @@ class RiskJob:
     norm: str
     eps: tuple[float, ...]
     method: str
-    samples: int
+    samples: int | None  # None: the default of the engine used (numerics.risk.DEFAULT_SAMPLES)
     seed: int
     level: float
 
@@ -95,8 +104,8 @@ def parse_job(doc: dict) -> RiskJob:
     eps = tuple(_field(f"attack.eps[{i}]", require_real, e, low=0.0) for i, e in enumerate(eps_list))
     me = doc.get("method", {})
     return RiskJob(model, wstar, net, norm, eps,
-                   _field("method.kind", require_choice, me.get("kind", "auto"), ("auto", "exact", "mc")),
-                   _field("method.samples", require_int, me.get("samples", 200_000), low=100),
+                   _field("method.kind", require_choice, me.get("kind", "auto"), METHODS),
+                   None if "samples" not in me else _field("method.samples", require_int, me["samples"], low=100),
                    _field("method.seed", require_int, me.get("seed", 0), low=0),
                    _field("method.level", require_real, me.get("level", 0.99), low=0.0, high=1.0, low_open=True, high_open=True))
 
@@ -142,11 +151,27 @@ def run_risk(path: str, *, as_json: bool = False) -> int:
     except ValueError as exc:
         print(f"purecheck risk: error: {str(exc).splitlines()[0]}", file=sys.stderr)
         return 2
-    if as_json:
-        print(json.dumps(result, indent=1))
-    else:
-        c = result["clean_error"]
-        print(f"clean error   {c['value']:.6g}  [{c['lower']:.6g}, {c['upper']:.6g}]  {c['method']}")
-        for r in result["robust_error"]:
-            print(f"eps {r['eps']:<8g}  {r['value']:.6g}  [{r['lower']:.6g}, {r['upper']:.6g}]  {r['method']}")
+    except BoundViolation as exc:  # an engine bug, not bad input: say so in one line
+        print(f"purecheck risk: internal error (please report): {str(exc).splitlines()[0]}", file=sys.stderr)
+        return 1
+    return _emit(result, as_json)
+
+
+def _emit(result: dict, as_json: bool) -> int:
+    """Print the result; a closed pipe (``| head``) ends quietly with ``SIGPIPE_STATUS``."""
+    try:
+        if as_json:
+            print(json.dumps(result, indent=1))
+        else:
+            c = result["clean_error"]
+            print(f"clean error   {c['value']:.6g}  [{c['lower']:.6g}, {c['upper']:.6g}]  {c['method']}")
+            for r in result["robust_error"]:
+                print(f"eps {r['eps']:<8g}  {r['value']:.6g}  [{r['lower']:.6g}, {r['upper']:.6g}]  {r['method']}")
+        sys.stdout.flush()  # inside the try: a buffered pipe fails here, not at interpreter exit
+    except BrokenPipeError:
+        # the reader went away: point stdout at /dev/null so the exit-time flush cannot fail again
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+        return SIGPIPE_STATUS
     return 0

@@ -1,53 +1,41 @@
 #!/usr/bin/env python3
-"""Compare two results.json files, ignoring timings and the environment block.
+"""Determinism check: two results.json files must agree exactly, timings and the run context aside.
 
 Usage: python scripts/compare_results.py A/results.json B/results.json
-Exit 0 when verdicts and every number agree exactly; otherwise print the first differences, exit 1.
-Used to check that the same command gives the same verdicts and numbers.
+Exit 0 when verdicts and every number agree exactly; 1 with the first differences printed;
+2 on bad input (a missing or corrupt file, an unknown schema) or wrong usage.
+
+It loads and walks the files with the report's own code (``purecheck.report.compare``): the
+same validation as ``purecheck report``, and the one rule for what is a timing
+(``is_timing_key``: ``runtime_s``, ``wall_time_s``, ``seconds``, ``started``, any
+``*_runtime_s`` / ``*_seconds`` ..., at any depth). The environment manifest and the
+command line (the run context) are skipped too. For a reviewer's view of what changed
+between two runs, use ``purecheck report --compare OLD NEW``.
 """
 from __future__ import annotations
 
-import json
 import sys
+from pathlib import Path
 
-IGNORED = {"runtime_s", "wall_time_s", "wall_time", "environment", "command", "started"}
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
 
+from purecheck.report.compare import exact_differences, load  # noqa: E402
+from purecheck.report.schema import ReportInputError  # noqa: E402
 
-def strip(obj):
-    if isinstance(obj, dict):
-        return {k: strip(v) for k, v in obj.items() if k not in IGNORED}
-    if isinstance(obj, list):
-        return [strip(v) for v in obj]
-    return obj
-
-
-def diff(a, b, path="$", out=None):
-    out = [] if out is None else out
-    if type(a) is not type(b):
-        out.append(f"{path}: {a!r} != {b!r}")
-    elif isinstance(a, dict):
-        for k in sorted(set(a) | set(b)):
-            if k not in a or k not in b:
-                out.append(f"{path}.{k}: present in only one file")
-            else:
-                diff(a[k], b[k], f"{path}.{k}", out)
-    elif isinstance(a, list):
-        if len(a) != len(b):
-            out.append(f"{path}: lengths {len(a)} != {len(b)}")
-        for i, (x, y) in enumerate(zip(a, b)):
-            diff(x, y, f"{path}[{i}]", out)
-    elif a != b and not (isinstance(a, float) and a != a and b != b):
-        out.append(f"{path}: {a!r} != {b!r}")
-    return out
+SHOWN = 20
 
 
 def main(argv: list[str]) -> int:
     if len(argv) != 2:
         print(__doc__.strip().splitlines()[2], file=sys.stderr)
         return 2
-    a, b = (strip(json.load(open(p))) for p in argv)
-    d = diff(a, b)
-    for line in d[:20]:
+    try:
+        a, b = (load(p) for p in argv)
+    except ReportInputError as exc:
+        print(f"compare_results: error: {' '.join(str(exc).split())}", file=sys.stderr)
+        return 2
+    d = exact_differences(a, b)
+    for line in d[:SHOWN]:
         print(line)
     print("identical (timings aside)" if not d else f"{len(d)} differences")
     return 0 if not d else 1

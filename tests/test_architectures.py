@@ -1,4 +1,4 @@
-"""numerics.architectures (smooth threshold, three-layer, normalised, circulant nets) and numerics.module_training."""
+"""numerics.architectures (smooth threshold, three-layer, normalised, circulant nets) and numerics.training.train_module."""
 from __future__ import annotations
 
 import numpy as np
@@ -10,7 +10,7 @@ from numerics.activations import soft_threshold
 from numerics.architectures import (CirculantTwoLayer, NormalisedTwoLayer, SmoothTwoLayer, ThreeLayer,
                                     smooth_pure_certified_margin, smooth_pure_l2_bounds, smooth_threshold,
                                     smooth_threshold_slope)
-from numerics.module_training import train_module
+from numerics.training import train_module
 from numerics.training import TrainConfig, derive_seeds
 
 torch.set_num_threads(1)
@@ -54,7 +54,7 @@ def test_smooth_bounds_are_sound_against_random_search(beta):
     for i in range(6):
         found = _random_search_min(coef[i], v[i], 0.3, beta, 0.6, seed=i)
         assert lo[i] <= found + 1e-12 and cert[i] <= found + 1e-12, f"row {i}: a sound bound is above a feasible value"
-        assert lo[i] <= hi[i] + 1e-15
+        assert lo[i] <= hi[i] + 1e-12, f"row {i}: raw lower bound above the attack value"
     assert np.all(lo >= cert - 1e-12), "the dual bound includes the Lipschitz certificate"
 
 
@@ -131,16 +131,78 @@ def test_train_module_lowers_the_loss_and_projects_thresholds():
     assert torch.all(net.b1 >= 0), "thresholds projected onto b >= 0"
 
 
-def test_train_module_bad_input():
+def test_train_module_honours_every_config_field_or_rejects_it():
     m, w = _model(), np.ones(8)
+    # n_train: a fixed sample of 10 drawn once, honoured (it was rejected before the one loop)
+    res = train_module(NormalisedTwoLayer.random_init(8, 4, seed=0), m, w,
+                       TrainConfig(steps=3, batch=4, n_train=10, progress=False))
+    assert res.losses.shape == (3,) and np.all(np.isfinite(res.losses))
+    # threshold "fixed" freezes the thresholds, train_first=False the layers, train_head=False the head
+    for kw, frozen in ((dict(threshold="fixed"), ("b1", "b2")), (dict(train_first=False), ("W1", "W2")),
+                       (dict(train_head=False), ("a", "c"))):
+        net = ThreeLayer.random_init(8, 6, 4, seed=1, scale=0.3)
+        with torch.no_grad():
+            net.b1.fill_(0.05)
+            net.b2.fill_(0.05)
+        before = {k: v.detach().clone() for k, v in net.named_parameters()}
+        train_module(net, m, w, _cfg(0.0, **kw))
+        for k, v in net.named_parameters():
+            assert torch.equal(v.detach(), before[k]) == (k in frozen), f"{kw}: {k} frozen={k in frozen} violated"
     net = NormalisedTwoLayer.random_init(8, 4, seed=0)
-    with pytest.raises(ValueError, match="n_train"):
-        train_module(net, m, w, TrainConfig(steps=2, n_train=10, progress=False))
-    with pytest.raises(ValueError, match="wstar"):
+    cases = [(dict(width=7), r"^width must be the given net's width 4"),
+             (dict(init_scale=0.5), r"^init_scale applies only to the trainer's random init"),
+             (dict(b_init=0.1), r"^b_init applies only to the trainer's random init"),
+             (dict(activation="relu"), r"^activation is fixed by the given module's class"),
+             (dict(threshold="per_node"), r"^threshold 'per_node' is not available")]
+    for kw, pattern in cases:
+        with pytest.raises(ValueError, match=pattern):
+            train_module(net, m, w, TrainConfig(steps=2, progress=False, **kw))
+    train_module(net, m, w, TrainConfig(steps=2, width=4, progress=False))  # a width that agrees is accepted
+    with pytest.raises(ValueError, match=r"^wstar must be non-zero"):
         train_module(net, m, np.zeros(8), TrainConfig(steps=2, progress=False))
-    with pytest.raises(ValueError, match="module"):
+    with pytest.raises(ValueError, match=r"^module must be a single net"):
         train_module("net", m, w, TrainConfig(steps=2, progress=False))
-    with pytest.raises(ValueError, match="beta"):
+    with pytest.raises(ValueError, match=r"^beta must be"):
         SmoothTwoLayer.random_init(4, 2, seed=0, beta=0.0)
-    with pytest.raises(ValueError, match="W2"):
+    with pytest.raises(ValueError, match=r"^W2 must have shape"):
         ThreeLayer(torch.zeros(3, 2), torch.zeros(2, 2), torch.zeros(2))
+
+
+@pytest.mark.parametrize("build", [
+    lambda seed: SmoothTwoLayer.random_init(5, 4, seed=seed, beta=5.0, scale=0.5, b=0.1, dtype=torch.float64),
+    lambda seed: ThreeLayer.random_init(5, 4, 3, seed=seed, scale=0.5, dtype=torch.float64),
+    lambda seed: NormalisedTwoLayer.random_init(5, 4, seed=seed, scale=0.5, dtype=torch.float64),
+    lambda seed: CirculantTwoLayer.random_init(5, seed=seed, scale=0.5, dtype=torch.float64),
+], ids=["smooth", "three", "normalised", "circulant"])
+def test_runs_modules_hold_independent_nets_along_a_leading_axis(build):
+    runs = build([4, 7, 9])
+    assert runs.runs == 3
+    x = torch.randn(3, 11, 5, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    with torch.no_grad():
+        out = runs(x)
+        assert out.shape == (3, 11)
+        for r, s in enumerate((4, 7, 9)):
+            single = build(s)
+            assert single.runs is None
+            ref = runs.run(r)
+            assert all(torch.equal(a, b) for a, b in zip(ref.state_dict().values(), single.state_dict().values())), \
+                f"run {r} must be exactly the net random_init(seed={s})"
+            # bit for bit the same run in a batch of one (a single net's head is h @ a: equal to 1e-12)
+            assert torch.equal(out[r], single.as_runs()(x[r:r + 1])[0]), f"run {r}'s scores depend on the other runs"
+            assert torch.allclose(out[r], single(x[r]), rtol=0, atol=1e-12)
+            assert np.allclose(runs.node_weights(x)[r], single.node_weights(x[r]), rtol=0, atol=1e-15)
+    stacked = type(runs).stack([build(s) for s in (4, 7, 9)])
+    assert all(torch.equal(a, b) for a, b in zip(stacked.state_dict().values(), runs.state_dict().values()))
+
+
+def test_smooth_bounds_raise_when_the_certificate_exceeds_the_attack(monkeypatch):
+    """No clamp: a lower bound above the attack value is a bug in one engine, and raises."""
+    import numerics.architectures as arch
+    from numerics.errors import BoundViolation
+
+    coef, v = np.array([[0.7, -0.4]]), np.array([[1.0, 0.2]])
+    lo, hi = smooth_pure_l2_bounds(coef, v, 0.3, 10.0, 0.5)
+    assert lo[0] <= hi[0]
+    monkeypatch.setattr(arch, "smooth_pure_certified_margin", lambda *a: np.full(1, 10.0))  # a broken certificate
+    with pytest.raises(BoundViolation, match=r"^smooth_pure_l2_bounds: lower bound"):
+        smooth_pure_l2_bounds(coef, v, 0.3, 10.0, 0.5)

@@ -10,44 +10,24 @@ import numerics.attacks.certified as certified
 from numerics.attacks.certified import certified_min_margin, ibp_min_margin, lipschitz_min_margin
 from numerics.attacks.linear import linear_min_margin, linear_worst_delta
 from numerics.attacks.pgd import pgd_min_margin
-from numerics.dictionary import make_dictionary, random_skew
-from numerics.networks import TwoLayerNet, linear_net, mixed_net, mixing_path, pure_net, to_torch
+from numerics.dictionaries import make_dictionary, random_skew
+from numerics.networks import TwoLayerNet, linear_net, mixed_net, mixing_path, pure_net
+from numerics.torch_nets import to_torch
 from numerics.sparse_coding import labels
 
 torch.set_num_threads(1)
 SOUND = 1e-9  # float64 rounding allowance for "bound <= attained margin"
 
 
-def _random_net(seed, d=10, m=16, activation="soft_threshold", b_scale=0.3, c=0.1):
-    rng = np.random.default_rng(seed)
-    return TwoLayerNet(W=rng.standard_normal((m, d)) / np.sqrt(d), a=rng.standard_normal(m) / np.sqrt(m),
-                       b=rng.uniform(0, b_scale, m), activation=activation, c=c)
-
-
-def _data(seed, n, d):
-    rng = np.random.default_rng(seed)
-    return rng.standard_normal((n, d)), np.where(rng.random(n) < 0.5, -1.0, 1.0)
-
-
-def _ball(rng, n, d, eps, norm):
-    """Perturbations uniform in the ball, on its boundary, and (l_inf) at its corners."""
-    if norm == "linf":
-        inside = rng.uniform(-eps, eps, (n, d))
-        return np.concatenate([inside, eps * np.sign(inside)])
-    g = rng.standard_normal((n, d))
-    g /= np.linalg.norm(g, axis=1, keepdims=True)
-    return np.concatenate([g * eps * rng.random((n, 1)) ** (1 / d), g * eps])
-
-
 @pytest.mark.parametrize("norm", ["l2", "linf"])
-def test_linear_nets_bound_equals_exact_dual_norm_value(norm):
+def test_linear_nets_bound_equals_exact_dual_norm_value(norm, labelled_data):
     d, eps = 12, 0.35
     M = make_dictionary(d, "random", 1)
     w = np.random.default_rng(2).standard_normal(d)
     rng = np.random.default_rng(3)
     nets = [linear_net(M, w, 0.8), mixed_net(M, w, mixing_path(random_skew(d, 4), 0.5), 0.0),
             TwoLayerNet(W=rng.standard_normal((9, d)), a=rng.standard_normal(9), b=np.zeros(9), c=0.2)]
-    x, y = _data(5, 50, d)
+    x, y = labelled_data(5, 50, d)
     for net in nets:
         exact = linear_min_margin(y * net(x), net.a @ net.W, eps, norm)
         np.testing.assert_allclose(certified_min_margin(net, x, y, eps, norm), exact, atol=1e-12,
@@ -73,14 +53,14 @@ def test_pure_net_in_regime_s3_bound_is_the_exact_worst_case():
 
 @pytest.mark.parametrize("activation", ["soft_threshold", "relu"])
 @pytest.mark.parametrize("norm", ["l2", "linf"])
-def test_single_node_interval_bound_is_attained(activation, norm):
+def test_single_node_interval_bound_is_attained(activation, norm, labelled_data):
     """One node: the pre-activation sweeps all of t +- eps||w||_*, so IBP is the exact minimum."""
     rng = np.random.default_rng(9)
     d, eps = 8, 0.4
     w = rng.standard_normal(d)
     for a in (1.5, -0.7):
         net = TwoLayerNet(W=w[None], a=np.array([a]), b=np.array([0.2]), activation=activation, c=-0.1)
-        x, y = _data(10, 40, d)
+        x, y = labelled_data(10, 40, d)
         step = eps * (w / np.linalg.norm(w) if norm == "l2" else np.sign(w))
         attained = np.minimum(y * net(x + step), y * net(x - step))
         np.testing.assert_allclose(ibp_min_margin(net, x, y, eps, norm), attained, atol=1e-12)
@@ -91,15 +71,16 @@ CASES = [(act, norm, bs) for act in ("soft_threshold", "relu") for norm in ("l2"
 
 
 @pytest.mark.parametrize("activation,norm,b_scale", CASES)
-def test_sound_against_sampled_and_pgd_perturbations(activation, norm, b_scale):
+def test_sound_against_sampled_and_pgd_perturbations(activation, norm, b_scale, random_net, labelled_data,
+                                                    ball_perturbations):
     rng = np.random.default_rng(11)
     d, n, eps = 6, 40, (0.5 if norm == "l2" else 0.15)
     for seed in range(3):
-        net = _random_net(100 + seed, d=d, m=12, activation=activation, b_scale=b_scale)
-        x, y = _data(200 + seed, n, d)
+        net = random_net(100 + seed, d=d, m=12, activation=activation, b_scale=b_scale)
+        x, y = labelled_data(200 + seed, n, d)
         bounds = [certified_min_margin(net, x, y, eps, norm), ibp_min_margin(net, x, y, eps, norm),
                   lipschitz_min_margin(net, x, y, eps, norm)]
-        deltas = _ball(rng, 400, d, eps, norm)
+        deltas = ball_perturbations(rng, 400, d, eps, norm)
         sampled = np.min(y[:, None] * net((x[:, None, :] + deltas[None]).reshape(-1, d)).reshape(n, -1), axis=1)
         attacked = pgd_min_margin(net, x, y, eps, norm, steps=30, restarts=5, seed=seed)
         for bound in bounds:
@@ -108,9 +89,9 @@ def test_sound_against_sampled_and_pgd_perturbations(activation, norm, b_scale):
         assert np.all(bounds[0] == np.maximum(bounds[1], bounds[2]))
 
 
-def test_sound_in_two_dims_against_brute_force_grid():
-    net = _random_net(12, d=2, m=6, b_scale=0.5)
-    x, y = _data(13, 25, 2)
+def test_sound_in_two_dims_against_brute_force_grid(random_net, labelled_data):
+    net = random_net(12, d=2, m=6, b_scale=0.5)
+    x, y = labelled_data(13, 25, 2)
     eps = 0.5
     r = np.linspace(0, eps, 60)
     th = np.linspace(0, 2 * np.pi, 360, endpoint=False)
@@ -122,7 +103,13 @@ def test_sound_in_two_dims_against_brute_force_grid():
 
 @pytest.mark.parametrize("b,eps", [(0.3, 0.2), (0.3, 0.6), (0.6, 1.0)])
 def test_pure_net_bound_below_the_exact_l2_attack(b, eps):
-    """Soundness against an exact worst case (numerics.attacks.pure_l2), noise and random magnitudes."""
+    """Soundness against an exact worst case (numerics.attacks.pure_l2), noise and random magnitudes;
+    tightness where no node's pre-activation interval ``t +- eps`` contains a kink ``+-b``.
+
+    Past ``eps > b`` an inactive feature (``t`` near 0) always straddles a kink, so the kink-free
+    rows are dense ones, every feature active with ``|t| >= b + eps``: 20 such rows are added to
+    the sparse ones in every case, and each case checks at least 10 kink-free rows.
+    """
     from numerics.attacks.pure_l2 import pure_l2_min_margin
 
     d, n = 12, 60
@@ -130,23 +117,25 @@ def test_pure_net_bound_below_the_exact_l2_attack(b, eps):
     rng = np.random.default_rng(24)
     w = rng.standard_normal(d)
     z = (rng.random((n, d)) < 0.3) * np.where(rng.random((n, d)) < 0.5, -1.0, 1.0) * rng.uniform(0.5, 1.5, (n, d))
-    x = z @ M.T + rng.standard_normal((n, d)) * 0.1 / np.sqrt(d)
+    dense = np.where(rng.random((20, d)) < 0.5, -1.0, 1.0) * rng.uniform(b + eps + 0.05, b + eps + 1.0, (20, d))
+    z = np.concatenate([z, dense])
+    x = z @ M.T + rng.standard_normal(z.shape) * 0.1 / np.sqrt(d)
     y = np.where(labels(z, w) == 0, 1.0, labels(z, w))
     net = pure_net(M, w, b, 1.0)
     exact = pure_l2_min_margin(y[:, None] * net.a[None, :], x @ M, b, eps)
     bound = certified_min_margin(net, x, y, eps)
     assert np.all(bound <= exact.margin + SOUND), f"bound above the exact worst case (tolerance {SOUND})"
-    # tight where no node's pre-activation interval t +- eps contains a kink +-b
     t = x @ M
     no_kink = np.all((np.abs(t) - eps >= b) | (np.abs(t) + eps <= b), axis=1)
-    assert no_kink.sum() >= 10 or eps > b, "weak test: fewer than 10 samples without kinks"
+    assert no_kink.sum() >= 10, f"b={b}, eps={eps}: only {no_kink.sum()} kink-free rows, the tightness check needs 10"
     np.testing.assert_allclose(bound[no_kink], exact.margin[no_kink], atol=1e-12,
                                err_msg="no kink within eps: the certificate must be exact (tol 1e-12)")
+    assert np.any(bound[~no_kink] < exact.margin[~no_kink] - 1e-6), "kinks make the certificate loose somewhere"
 
 
-def test_eps_zero_is_clean_margin_and_bound_nonincreasing_in_eps():
-    net = _random_net(14, b_scale=0.5)
-    x, y = _data(15, 50, 10)
+def test_eps_zero_is_clean_margin_and_bound_nonincreasing_in_eps(random_net, labelled_data):
+    net = random_net(14, b_scale=0.5)
+    x, y = labelled_data(15, 50, 10)
     clean = y * net(x)
     for fn in (certified_min_margin, ibp_min_margin, lipschitz_min_margin):
         np.testing.assert_allclose(fn(net, x, y, 0.0), clean, atol=1e-12)
@@ -155,9 +144,9 @@ def test_eps_zero_is_clean_margin_and_bound_nonincreasing_in_eps():
         assert np.all(np.diff(values, axis=0) <= 1e-12), f"{norm}: bound increased with eps"
 
 
-def test_invariances_scaling_label_flip_and_torch_input():
-    net = _random_net(16, c=0.0)
-    x, y = _data(17, 30, 10)
+def test_invariances_scaling_label_flip_and_torch_input(random_net, labelled_data):
+    net = random_net(16, c=0.0)
+    x, y = labelled_data(17, 30, 10)
     base = certified_min_margin(net, x, y, 0.4)
     scaled = TwoLayerNet(W=net.W, a=3.0 * net.a, b=net.b, c=0.0)
     np.testing.assert_allclose(certified_min_margin(scaled, x, y, 0.4), 3.0 * base, rtol=1e-12)
@@ -169,28 +158,28 @@ def test_invariances_scaling_label_flip_and_torch_input():
     assert np.all(certified_min_margin(net, x, y0, 0.4)[:5] == 0.0)
 
 
-def test_large_matrix_operator_norm_fallback_is_a_sound_upper_bound(monkeypatch):
+def test_large_matrix_operator_norm_fallback_is_a_sound_upper_bound(monkeypatch, random_net, labelled_data):
     rng = np.random.default_rng(18)
     W = rng.standard_normal((30, 20))
     exact = np.linalg.norm(W, 2)
     monkeypatch.setattr(certified, "_SVD_MAX_DIM", 0)
     assert certified._op_norm(W) >= exact, "fallback operator-norm bound below the true norm"
-    net = _random_net(19, b_scale=0.5)
-    x, y = _data(20, 40, 10)
+    net = random_net(19, b_scale=0.5)
+    x, y = labelled_data(20, 40, 10)
     bound = certified_min_margin(net, x, y, 0.5)
     assert np.all(bound <= pgd_min_margin(net, x, y, 0.5, steps=20, restarts=3) + SOUND)
 
 
-def test_bad_arguments_raise_value_error_naming_the_parameter():
-    net = _random_net(21)
-    x, y = _data(22, 5, 10)
-    with pytest.raises(ValueError, match="eps"):
+def test_bad_arguments_raise_value_error_naming_the_parameter(random_net, labelled_data):
+    net = random_net(21)
+    x, y = labelled_data(22, 5, 10)
+    with pytest.raises(ValueError, match=r"^eps must be"):
         certified_min_margin(net, x, y, -0.1)
-    with pytest.raises(ValueError, match="norm"):
+    with pytest.raises(ValueError, match=r"^norm must be"):
         certified_min_margin(net, x, y, 0.1, "l1")
-    with pytest.raises(ValueError, match="x"):
+    with pytest.raises(ValueError, match=r"^x must have shape"):
         certified_min_margin(net, x[:, :4], y, 0.1)
-    with pytest.raises(ValueError, match="y"):
+    with pytest.raises(ValueError, match=r"^y must have shape"):
         certified_min_margin(net, x, y[:2], 0.1)
-    with pytest.raises(ValueError, match="net"):
+    with pytest.raises(ValueError, match=r"^net must be"):
         certified_min_margin("net", x, y, 0.1)

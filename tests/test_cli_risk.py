@@ -133,10 +133,33 @@ def test_mixed_net_at_t0_is_the_pure_net(tmp_path, capsys):
 
 def test_mixed_net_gets_an_interval_from_attack_and_certificate(tmp_path, capsys):
     code, out, _ = run(tmp_path, toml("mixed", eps=(0.2,), extra_network="t = 0.3",
-                                      method='kind = "auto"\nsamples = 3000\nseed = 1'), capsys)
+                                      method='kind = "bound"\nsamples = 3000\nseed = 1'), capsys)
     assert code == 0
     row = out["robust_error"][0]
-    assert row["method"] == "bound" and row["lower"] <= row["value"] <= row["upper"]
+    assert row["method"] == "bound" and row["n"] == 3000 and row["lower"] <= row["value"] <= row["upper"]
+    # no attack in a clean quantity: the robust engines mean Monte Carlo over exact clean margins
+    assert out["clean_error"]["method"] == "mc" and out["clean_error"]["n"] == 3000
+
+
+def test_every_method_kind_is_accepted(tmp_path, capsys):
+    for kind, want in (("verified", "verified"), ("attack", "attack"), ("mc", "bound")):
+        code, out, err = run(tmp_path, toml("mixed", eps=(0.2,), extra_network="t = 0.3",
+                                            method=f'kind = "{kind}"\nsamples = 200\nseed = 1'), capsys)
+        assert code == 0, err
+        assert out["robust_error"][0]["method"] == want, kind
+
+
+def test_a_closed_pipe_ends_quietly(tmp_path):
+    """`purecheck risk job.toml | head`: the reader leaves early; no traceback, SIGPIPE's status."""
+    f = tmp_path / "job.toml"
+    f.write_text(toml("linear", eps=tuple(0.01 * i for i in range(400))))
+    proc = subprocess.Popen([sys.executable, "-m", "purecheck", "risk", str(f), "--json"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.close()  # the reader is gone before the first write
+    err = proc.stderr.read().decode()
+    code = proc.wait(timeout=120)
+    assert "Traceback" not in err and "BrokenPipe" not in err, err
+    assert code == 141 and err == "", (code, err)
 
 
 @pytest.mark.parametrize("edit, field", [
@@ -151,7 +174,7 @@ def test_bad_input_exits_2_with_one_line_naming_the_field(tmp_path, capsys, edit
     code, _, err = run(tmp_path, toml().replace(*edit, 1), capsys)
     assert code == 2
     lines = err.strip().splitlines()
-    assert len(lines) == 1 and field in lines[0], lines
+    assert len(lines) == 1 and lines[0].startswith(f"purecheck risk: error: {field}"), lines
 
 
 def test_exact_method_refuses_what_it_cannot_compute(tmp_path, capsys):

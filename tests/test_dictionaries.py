@@ -1,14 +1,17 @@
-"""numerics.dictionaries: coherent dictionaries, the dual basis, and the ellipsoid sandwich of the pure-net attack."""
+"""numerics.dictionaries (orthogonal and coherent dictionaries, the dual basis) and
+numerics.attacks.ellipsoid (the sandwich of the pure-net attack on a coherent dictionary)."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from numerics.attacks.pure_l2 import pure_l2_min_margin
+import numerics.attacks.ellipsoid as ellipsoid
 from numerics.activations import soft_threshold
-from numerics.dictionaries import (coherent_dictionary, dual_basis, ellipsoid_pure_bounds, equicorrelated_gram,
-                                   gram_eigen_range)
-from numerics.dictionary import make_dictionary
+from numerics.attacks.ellipsoid import ellipsoid_attack_value, ellipsoid_lower_bound, ellipsoid_pure_bounds
+from numerics.attacks.pure_l2 import pure_l2_min_margin
+from numerics.dictionaries import (coherent_dictionary, dual_basis, equicorrelated_gram, gram_eigen_range,
+                                   make_dictionary, random_skew)
+from numerics.errors import BoundViolation
 
 
 @pytest.mark.parametrize("d, rho", [(2, 0.3), (5, 0.0), (8, 0.75), (16, 0.95)])
@@ -72,25 +75,73 @@ def test_extra_directions_only_ever_lower_the_attack_value():
     rng = np.random.default_rng(2)
     coef, v = rng.standard_normal((10, 5)), rng.choice([-1.0, 0.0, 1.0], size=(10, 5))
     G = equicorrelated_gram(5, 0.5)
-    _, hi = ellipsoid_pure_bounds(coef, v, 0.2, 0.5, G)
-    lo2, hi2 = ellipsoid_pure_bounds(coef, v, 0.2, 0.5, G, directions=-coef)
-    assert np.all(hi2 <= hi + 1e-15) and np.all(lo2 <= hi2 + 1e-15)
+    hi = ellipsoid_attack_value(coef, v, 0.2, 0.5, G)
+    hi2 = ellipsoid_attack_value(coef, v, 0.2, 0.5, G, directions=-coef)
+    assert np.all(hi2 <= hi + 1e-15)
+
+
+@pytest.mark.parametrize("rho, eps", [(0.3, 0.4), (0.7, 0.9), (0.9, 1.5)])
+def test_raw_sound_bound_is_below_the_raw_attack_value(rho, eps):
+    """The two raw halves, compared with no clamp in between: lower <= upper on coherent dictionaries,
+    strictly somewhere (the sandwich is not trivially tight)."""
+    rng = np.random.default_rng(3)
+    d = 7
+    coef, v = rng.standard_normal((60, d)), rng.choice([-1.0, 0.0, 1.0], size=(60, d), p=[0.2, 0.6, 0.2])
+    G = equicorrelated_gram(d, rho)
+    lo = ellipsoid_lower_bound(coef, v, 0.3, eps, G)
+    hi = ellipsoid_attack_value(coef, v, 0.3, eps, G, directions=-coef)
+    assert np.all(lo <= hi + 1e-12), f"sound bound above an attained value by {np.max(lo - hi):.3g}"
+    assert np.mean(lo < hi - 1e-6) > 0.2, "the sandwich should have width on a coherent dictionary"
+    lo2, hi2 = ellipsoid_pure_bounds(coef, v, 0.3, eps, G, directions=-coef)
+    np.testing.assert_array_equal(lo2, lo)  # the combined call returns the raw values, unclamped
+    np.testing.assert_array_equal(hi2, hi)
+
+
+def test_a_sound_bound_above_the_attack_raises(monkeypatch):
+    rng = np.random.default_rng(4)
+    coef, v = rng.standard_normal((5, 4)), rng.choice([-1.0, 0.0, 1.0], size=(5, 4))
+    honest = ellipsoid._lower
+    monkeypatch.setattr(ellipsoid, "_lower", lambda *a: honest(*a) + 1.0)
+    with pytest.raises(BoundViolation, match=r"^ellipsoid_pure_bounds: lower bound"):
+        ellipsoid_pure_bounds(coef, v, 0.2, 0.5, equicorrelated_gram(4, 0.5))
+
+
+def test_orthogonal_dictionaries_are_seeded_and_orthogonal():
+    M = make_dictionary(9, "random", 5)
+    assert np.allclose(M.T @ M, np.eye(9), atol=1e-12)
+    assert np.array_equal(M, make_dictionary(9, "random", 5)) and not np.array_equal(M, make_dictionary(9, "random", 6))
+    assert np.array_equal(make_dictionary(4, "identity"), np.eye(4))
+    A = random_skew(6, 2)
+    assert np.allclose(A, -A.T) and abs(np.linalg.norm(A) - np.sqrt(12)) < 1e-12
+
+
+def test_old_import_path_of_the_ellipsoid_bounds_still_resolves():
+    """theorems/explore/q01_dictionaries.py imports ellipsoid_pure_bounds from numerics.dictionaries (deprecated)."""
+    import numerics.dictionaries as dictionaries
+
+    assert dictionaries.ellipsoid_pure_bounds is ellipsoid_pure_bounds
+    with pytest.raises(AttributeError):
+        dictionaries.no_such_name  # noqa: B018
 
 
 @pytest.mark.parametrize("kwargs, name", [({"rho": 1.0}, "rho"), ({"rho": -0.1}, "rho"), ({"d": 0}, "d")])
 def test_bad_dictionary_arguments(kwargs, name):
     args = {"d": 4, "rho": 0.2, **kwargs}
-    with pytest.raises(ValueError, match=name):
+    with pytest.raises(ValueError, match=rf"^{name} must be"):
         coherent_dictionary(args["d"], args["rho"])
+    with pytest.raises(ValueError, match=r"^dictionary must be one of"):
+        make_dictionary(4, "hadamard")
 
 
 def test_bad_bounds_arguments():
     coef = np.ones((2, 3))
-    with pytest.raises(ValueError, match="G"):
+    with pytest.raises(ValueError, match=r"^G must be positive definite"):
         ellipsoid_pure_bounds(coef, coef, 0.1, 0.5, -np.eye(3))
-    with pytest.raises(ValueError, match="eps"):
+    with pytest.raises(ValueError, match=r"^eps must be"):
         ellipsoid_pure_bounds(coef, coef, 0.1, -1.0, np.eye(3))
-    with pytest.raises(ValueError, match="v"):
+    with pytest.raises(ValueError, match=r"^v must have shape"):
         ellipsoid_pure_bounds(coef, np.ones((2, 4)), 0.1, 0.5, np.eye(3))
-    with pytest.raises(ValueError, match="M"):
+    with pytest.raises(ValueError, match=r"^radii must be"):
+        ellipsoid_attack_value(coef, coef, 0.1, 0.5, np.eye(3), radii=0)
+    with pytest.raises(ValueError, match=r"^M must be invertible"):
         dual_basis(np.zeros((3, 3)))

@@ -10,6 +10,7 @@ from scipy import stats
 
 from numerics.activations import soft_threshold
 from numerics.config import PointMass, UniformMagnitude
+from numerics.errors import TooManyAtoms
 from numerics.exact_law import (
     enumerate_atoms,
     gaussian_error,
@@ -89,7 +90,8 @@ def test_grouped_agrees_with_enumeration(p):
     coef = 0.7 * w  # the pure net's head: odd key o*coef = 0.7|w|
     thr = np.where(np.abs(w) == 2.0, 0.5, 0.2)  # even key, constant on |w| groups
     full = enumerate_atoms(d, p, 1.5)
-    grp = grouped_atoms(w, p, 1.5, odd=(coef,), even=(thr,))
+    grp = grouped_atoms(w, p, 1.5, odd=(coef,), even=(thr,), tol=0.0)  # no truncation: equal up to rounding
+    assert grp.truncated_mass == 0.0
     assert grp.details["groups"] == 3 and grp.n < full.n / 50
     for law in (full, grp):
         assert abs(law.P.sum() - 1.0) < 1e-12
@@ -250,26 +252,35 @@ def test_tie_sign_treats_floating_zero_as_zero():
 # --------------------------------------------------------------------------- bad inputs
 
 
+def test_tie_rule_lives_with_the_labels():
+    """exact_law re-exports the rule of numerics.sparse_coding (one implementation)."""
+    import numerics.exact_law as exact_law
+    import numerics.sparse_coding as sparse_coding
+
+    assert exact_law.tie_sign is sparse_coding.tie_sign and exact_law.is_error is sparse_coding.is_error
+    assert exact_law.TIE_RTOL == sparse_coding.TIE_RTOL
+
+
 def test_bad_inputs_name_the_parameter():
-    with pytest.raises(ValueError, match="p must be"):
+    with pytest.raises(ValueError, match=r"^p must be"):
         enumerate_atoms(3, 0.0, 1.0)
-    with pytest.raises(ValueError, match="d must be"):
+    with pytest.raises(ValueError, match=r"^d must be"):
         enumerate_atoms(13, 0.5, 1.0)
-    with pytest.raises(ValueError, match="max_d"):
+    with pytest.raises(ValueError, match=r"^max_d must be"):
         enumerate_atoms(3, 0.5, 1.0, max_d=17)
-    with pytest.raises(ValueError, match="magnitude"):
+    with pytest.raises(ValueError, match=r"^magnitude must be a point mass"):
         enumerate_atoms(3, 0.5, UniformMagnitude(0.0, 1.0))
-    with pytest.raises(ValueError, match="magnitude"):
+    with pytest.raises(ValueError, match=r"^magnitude must be"):
         grouped_atoms(np.ones(3), 0.5, -1.0)
-    with pytest.raises(ValueError, match="wstar"):
+    with pytest.raises(ValueError, match=r"^wstar must be a 1-D array"):
         grouped_atoms(np.ones((3, 2)), 0.5, 1.0)
-    with pytest.raises(ValueError, match="tol"):
+    with pytest.raises(ValueError, match=r"^tol must be"):
         grouped_atoms(np.ones(3), 0.5, 1.0, tol=-1e-3)
-    with pytest.raises(ValueError, match="odd"):
+    with pytest.raises(ValueError, match=r"^odd\[0\] must have shape"):
         grouped_atoms(np.ones(3), 0.5, 1.0, odd=(np.ones(4),))
-    with pytest.raises(ValueError, match="max_atoms"):
+    with pytest.raises(TooManyAtoms, match=r"^max_atoms=1000 is too small"):
         grouped_atoms(np.arange(1.0, 30.0), 0.5, 1.0, max_atoms=1000)
-    with pytest.raises(ValueError, match="k must be"):
+    with pytest.raises(ValueError, match=r"^k must be"):
         magnitude_moment(PointMass(1.0), -1)
-    with pytest.raises(ValueError, match="s must be"):
+    with pytest.raises(ValueError, match=r"^s must be"):
         gaussian_error(np.zeros(2), -1.0)

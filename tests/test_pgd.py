@@ -9,22 +9,12 @@ from torch import nn
 
 from numerics.attacks.linear import linear_min_margin
 from numerics.attacks.pgd import pgd_attack, pgd_min_margin
-from numerics.dictionary import make_dictionary, random_skew
-from numerics.networks import TwoLayerNet, linear_net, mixed_net, mixing_path, pure_net, to_torch
+from numerics.dictionaries import make_dictionary, random_skew
+from numerics.networks import TwoLayerNet, linear_net, mixed_net, mixing_path, pure_net
+from numerics.torch_nets import to_torch
 from numerics.sparse_coding import labels
 
 torch.set_num_threads(1)
-
-
-def _random_net(seed, d=10, m=16, activation="soft_threshold", b_scale=0.3, c=0.1):
-    rng = np.random.default_rng(seed)
-    return TwoLayerNet(W=rng.standard_normal((m, d)) / np.sqrt(d), a=rng.standard_normal(m) / np.sqrt(m),
-                       b=rng.uniform(0, b_scale, m), activation=activation, c=c)
-
-
-def _data(seed, n, d, scale=1.0):
-    rng = np.random.default_rng(seed)
-    return rng.standard_normal((n, d)) * scale, np.where(rng.random(n) < 0.5, -1.0, 1.0)
 
 
 def _linear_nets(d=12):
@@ -40,8 +30,8 @@ def _linear_nets(d=12):
 
 
 @pytest.mark.parametrize("norm,eps", [("l2", 0.4), ("linf", 0.1)])
-def test_linear_nets_pgd_equals_exact_dual_norm_value(norm, eps):
-    x, y = _data(0, 60, 12)
+def test_linear_nets_pgd_equals_exact_dual_norm_value(norm, eps, labelled_data):
+    x, y = labelled_data(0, 60, 12)
     for net in _linear_nets():
         exact = linear_min_margin(y * net(x), net.a @ net.W, eps, norm)
         got = pgd_min_margin(net, x, y, eps, norm, steps=20, restarts=3)
@@ -50,8 +40,8 @@ def test_linear_nets_pgd_equals_exact_dual_norm_value(norm, eps):
 
 
 @pytest.mark.parametrize("norm,eps", [("l2", 0.4), ("linf", 0.1)])
-def test_linear_nets_random_starts_never_beat_exact(norm, eps):
-    x, y = _data(1, 60, 12)
+def test_linear_nets_random_starts_never_beat_exact(norm, eps, labelled_data):
+    x, y = labelled_data(1, 60, 12)
     for net in _linear_nets():
         exact = linear_min_margin(y * net(x), net.a @ net.W, eps, norm)
         got = pgd_min_margin(net, x, y, eps, norm, steps=30, restarts=4, zero_start=False)
@@ -87,16 +77,18 @@ def _brute_force_2d(net, x, y, eps, n_r=120, n_theta=720):
 
 
 @pytest.mark.parametrize("activation", ["soft_threshold", "relu"])
-def test_two_dim_nets_against_brute_force_grid(activation):
-    net = _random_net(11, d=2, m=6, activation=activation, b_scale=0.5)
-    x, y = _data(12, 25, 2, scale=0.5)
+def test_two_dim_nets_against_brute_force_grid(activation, random_net, labelled_data):
+    net = random_net(11, d=2, m=6, activation=activation, b_scale=0.5)
+    x, y = labelled_data(12, 25, 2, scale=0.5)
     eps = 0.5
     grid_min, h = _brute_force_2d(net, x, y, eps)
     lip = np.sum(np.abs(net.a) * np.linalg.norm(net.W, axis=1))
-    got = pgd_min_margin(net, x, y, eps, "l2", steps=50, restarts=30)
+    # a small step (2.5 eps / steps): the default eps / 8 explores more but lands in another local
+    # minimum on one of these 25 points (3.7e-3 above the grid's)
+    got = pgd_min_margin(net, x, y, eps, "l2", steps=50, restarts=30, step_size=2.5 * eps / 50)
     # the true minimum lies in [grid_min - lip*h, grid_min]
     assert np.all(got >= grid_min - lip * h - 1e-12), f"PGD below the grid minimum by more than lip*h = {lip * h:.2e}"
-    # default-step PGD converges along the sphere only linearly (module docstring): 1e-4, not 1e-9
+    # PGD converges along the sphere only linearly (module docstring): 1e-4, not 1e-9
     assert np.all(got <= grid_min + 1e-4), "PGD worse than the brute-force grid by more than 1e-4"
 
 
@@ -149,40 +141,16 @@ def test_pure_net_many_restarts_find_dead_zone_pushes_in_low_dimension():
 # ----------------------------------------------------------------- gradient paths
 
 
-class _Opaque(nn.Module):
-    """Hides a TorchTwoLayer behind a plain module so PGD must use autograd."""
-
-    def __init__(self, inner):
-        super().__init__()
-        self.inner = inner
-
-    def forward(self, x):
-        return self.inner(x)
-
-
 @pytest.mark.parametrize("activation,norm", [("soft_threshold", "l2"), ("relu", "linf")])
-def test_closed_form_gradient_equals_autograd_path(activation, norm):
-    net = _random_net(20, activation=activation)
-    x, y = (torch.as_tensor(a) for a in _data(21, 50, 10))
+def test_closed_form_gradient_equals_autograd_path(activation, norm, random_net, labelled_data, opaque):
+    net = random_net(20, activation=activation)
+    x, y = (torch.as_tensor(a) for a in labelled_data(21, 50, 10))
     kw = dict(eps=0.3, norm=norm, steps=15, restarts=3, seed=5)
     closed = pgd_attack(net, x, y, **kw)
     torch_closed = pgd_attack(to_torch(net), x, y, **kw)
-    auto = pgd_attack(_Opaque(to_torch(net)), x, y, **kw)
+    auto = pgd_attack(opaque(to_torch(net)), x, y, **kw)
     assert torch.max(torch.abs(closed - auto)) <= 1e-12, "closed-form and autograd PGD differ by > 1e-12"
     assert torch.max(torch.abs(closed - torch_closed)) <= 1e-12, "TwoLayerNet and TorchTwoLayer paths differ by > 1e-12"
-
-
-@pytest.mark.parametrize("kind", ["soft_threshold", "relu"])
-def test_fused_activation_and_slope_match_numerics_activations(kind):
-    from numerics.activations import activate, activation_slope
-    from numerics.attacks.pgd import _fused_activation
-
-    b = torch.tensor([0.0, 0.3, 0.5, 1.0], dtype=torch.float64)
-    t = torch.cat([torch.linspace(-2, 2, 401, dtype=torch.float64)[:, None].expand(-1, 4),
-                   b[None], -b[None]])  # the kinks t = +-b exactly
-    h = _fused_activation(kind, t, b)
-    assert torch.equal(h, activate(kind, t, b)), "fused activation differs from numerics.activations"
-    assert torch.equal((h != 0).to(t.dtype), activation_slope(kind, t, b)), "slope mask differs at some t"
 
 
 def test_autograd_path_leaves_parameters_untouched():
@@ -200,9 +168,9 @@ def test_autograd_path_leaves_parameters_untouched():
         assert torch.all(y * model(x + delta).squeeze(1) < y * model(x).squeeze(1) + 1e-6)
 
 
-def test_float32_agrees_with_float64():
-    net = _random_net(22)
-    x, y = _data(23, 40, 10)
+def test_float32_agrees_with_float64(random_net, labelled_data):
+    net = random_net(22)
+    x, y = labelled_data(23, 40, 10)
     m64 = pgd_min_margin(net, x, y, 0.3, "l2", steps=20, restarts=2)
     m32 = pgd_min_margin(net, x, y, 0.3, "l2", steps=20, restarts=2, dtype=torch.float32)
     np.testing.assert_allclose(m32, m64, atol=1e-4, err_msg="float32 PGD off float64 by > 1e-4")
@@ -212,27 +180,27 @@ def test_float32_agrees_with_float64():
 
 
 @pytest.mark.parametrize("norm,eps", [("l2", 0.7), ("linf", 0.2)])
-def test_perturbations_in_ball_and_margins_consistent(norm, eps):
-    net = _random_net(30)
-    x, y = _data(31, 50, 10)
+def test_perturbations_in_ball_and_margins_consistent(norm, eps, random_net, labelled_data):
+    net = random_net(30)
+    x, y = labelled_data(31, 50, 10)
     delta = pgd_attack(net, torch.as_tensor(x), torch.as_tensor(y), eps, norm, steps=10, restarts=4, seed=2).numpy()
     size = np.linalg.norm(delta, axis=1) if norm == "l2" else np.abs(delta).max(axis=1)
     assert np.all(size <= eps * (1 + 1e-12)), "perturbation outside the eps-ball (relative 1e-12)"
-    got = pgd_min_margin(net, x, y, eps, norm, steps=10, restarts=4, seed=2, zero_start=False)
+    got = pgd_min_margin(net, x, y, eps, norm, steps=10, restarts=4, seed=2)
     np.testing.assert_allclose(got, y * net(x + delta), atol=1e-12, err_msg="pgd_min_margin != margin at pgd_attack's delta")
 
 
-def test_zero_start_never_above_clean_margin_and_eps_zero_is_clean():
-    net = _random_net(32)
-    x, y = _data(33, 50, 10)
+def test_zero_start_never_above_clean_margin_and_eps_zero_is_clean(random_net, labelled_data):
+    net = random_net(32)
+    x, y = labelled_data(33, 50, 10)
     clean = y * net(x)
     assert np.all(pgd_min_margin(net, x, y, 0.5) <= clean), "PGD with zero start above the clean margin"
     np.testing.assert_array_equal(pgd_min_margin(net, x, y, 0.0), clean)
 
 
-def test_more_restarts_never_worse_and_seeded():
-    net = _random_net(34, b_scale=0.8)
-    x, y = _data(35, 50, 10)
+def test_more_restarts_never_worse_and_seeded(random_net, labelled_data):
+    net = random_net(34, b_scale=0.8)
+    x, y = labelled_data(35, 50, 10)
     kw = dict(eps=0.6, norm="l2", steps=10, zero_start=False)
     few = pgd_min_margin(net, x, y, restarts=2, seed=9, **kw)
     many = pgd_min_margin(net, x, y, restarts=7, seed=9, **kw)
@@ -245,11 +213,11 @@ def test_more_restarts_never_worse_and_seeded():
     assert torch.equal(d1, d2)
 
 
-def test_restart_blocks_do_not_change_the_result(monkeypatch):
+def test_restart_blocks_do_not_change_the_result(monkeypatch, random_net, labelled_data):
     import numerics.attacks.pgd as pgd
 
-    net = _random_net(36)
-    x, y = _data(37, 30, 10)
+    net = random_net(36)
+    x, y = labelled_data(37, 30, 10)
     whole = pgd_min_margin(net, x, y, 0.5, steps=8, restarts=5)
     monkeypatch.setattr(pgd, "_BLOCK_ELEMENTS", 1)  # one restart per block
     np.testing.assert_array_equal(pgd_min_margin(net, x, y, 0.5, steps=8, restarts=5), whole)
@@ -266,9 +234,9 @@ def test_dead_zone_needs_random_restarts():
     assert abs(found[0] + 0.5) <= 1e-9, "restarts should reach the exact minimum -0.5 (tolerance 1e-9)"
 
 
-def test_zero_label_rows_get_zero_perturbation():
-    net = _random_net(38)
-    x, y = _data(39, 10, 10)
+def test_zero_label_rows_get_zero_perturbation(random_net, labelled_data):
+    net = random_net(38)
+    x, y = labelled_data(39, 10, 10)
     y[:4] = 0.0
     delta = pgd_attack(net, torch.as_tensor(x), torch.as_tensor(y), 0.5, steps=5, restarts=2)
     assert torch.all(delta[:4] == 0) and torch.any(delta[4:] != 0)
@@ -277,32 +245,94 @@ def test_zero_label_rows_get_zero_perturbation():
 # ----------------------------------------------------------------- errors
 
 
-def test_bad_arguments_raise_value_error_naming_the_parameter():
-    net = _random_net(40)
-    x, y = (torch.as_tensor(a) for a in _data(41, 5, 10))
+def test_bad_arguments_raise_value_error_naming_the_parameter(random_net, labelled_data):
+    net = random_net(40)
+    x, y = (torch.as_tensor(a) for a in labelled_data(41, 5, 10))
     cases = [
         (dict(eps=-0.1), "eps"), (dict(norm="l1"), "norm"), (dict(steps=-1), "steps"),
         (dict(restarts=0), "restarts"), (dict(step_size=0.0), "step_size"), (dict(seed=-1), "seed"),
     ]
     for kw, name in cases:
         args = dict(eps=0.1) | kw
-        with pytest.raises(ValueError, match=name):
+        with pytest.raises(ValueError, match=rf"^{name} "):
             pgd_attack(net, x, y, **args)
-    with pytest.raises(ValueError, match="x"):
+    with pytest.raises(ValueError, match=r"^x "):
         pgd_attack(net, x.numpy(), y, 0.1)
-    with pytest.raises(ValueError, match="x"):
+    with pytest.raises(ValueError, match=r"^x "):
         pgd_attack(net, x[:, :5], y, 0.1)
-    with pytest.raises(ValueError, match="y"):
+    with pytest.raises(ValueError, match=r"^y "):
         pgd_attack(net, x, y[:3], 0.1)
-    with pytest.raises(ValueError, match="model"):
+    with pytest.raises(ValueError, match=r"^model "):
         pgd_attack("net", x, y, 0.1)
-    with pytest.raises(ValueError, match="model"):
+    with pytest.raises(ValueError, match=r"^model "):
         pgd_attack(nn.Linear(10, 2).double(), x, y, 0.1, steps=1)
-    with pytest.raises(ValueError, match="dtype"):
+    with pytest.raises(ValueError, match=r"^dtype "):
         pgd_min_margin(net, x.numpy(), y.numpy(), 0.1, dtype=torch.int64)
-    with pytest.raises(ValueError, match="net"):
+    with pytest.raises(ValueError, match=r"^net "):
         pgd_min_margin("net", x.numpy(), y.numpy(), 0.1)
-    with pytest.raises(ValueError, match="y"):
+    with pytest.raises(ValueError, match=r"^y "):
         pgd_min_margin(net, x.numpy(), y.numpy()[:2], 0.1)
-    with pytest.raises(ValueError, match="x"):
+    with pytest.raises(ValueError, match=r"^x "):
         pgd_min_margin(net, x.numpy()[0], y.numpy(), 0.1)
+
+
+# ----------------------------------------------------------------- defaults, any module, runs
+
+
+def test_one_set_of_defaults_and_its_step_rule(random_net, labelled_data):
+    from numerics.attacks.pgd import PGD_DEFAULTS, PGDSettings
+
+    assert (PGD_DEFAULTS.steps, PGD_DEFAULTS.restarts, PGD_DEFAULTS.zero_start) == (50, 20, True)
+    assert PGD_DEFAULTS.step_size(0.4, 20) == 2.5 * 0.4 / 20, "up to 20 steps: the Madry step, bit for bit"
+    assert PGD_DEFAULTS.step_size(0.4, 5) == 2.5 * 0.4 / 5
+    assert PGD_DEFAULTS.step_size(0.4) == 0.4 / 8, "beyond 20 steps: eps / 8"
+    assert PGD_DEFAULTS.replace(restarts=3).restarts == 3 and PGD_DEFAULTS.restarts == 20
+    with pytest.raises(ValueError, match=r"^iters is not a PGD setting"):
+        PGD_DEFAULTS.replace(iters=3)
+    with pytest.raises(ValueError, match=r"^restarts must be an integer"):
+        PGDSettings(restarts=0)
+    net = random_net(50)
+    x, y = labelled_data(51, 20, 10)
+    np.testing.assert_array_equal(pgd_min_margin(net, x, y, 0.3, steps=12, restarts=3),
+                                  pgd_min_margin(net, x, y, 0.3, steps=12, restarts=3, step_size=2.5 * 0.3 / 12))
+
+
+def test_any_module_mapping_n_d_to_n_scores_is_attacked(labelled_data):
+    torch.manual_seed(1)
+    mod = nn.Sequential(nn.Linear(16, 8), nn.ReLU(), nn.Linear(8, 1), nn.Flatten(0)).double()
+    x, y = labelled_data(52, 30, 16)
+    with torch.no_grad():
+        clean = y * mod(torch.as_tensor(x)).numpy()
+    got = pgd_min_margin(mod, x, y, 0.3, steps=10, restarts=2)
+    assert got.shape == (30,) and np.all(got <= clean), "zero start: never above the clean margin"
+    assert np.mean(got < clean - 1e-3) > 0.9, "the attack moves most margins"
+    # ReLU is 1-Lipschitz: the score is ||W2|| ||W1||-Lipschitz (spectral norms)
+    lip = np.linalg.norm(mod[2].weight.detach().numpy(), 2) * np.linalg.norm(mod[0].weight.detach().numpy(), 2)
+    assert np.all(got >= clean - lip * 0.3 - 1e-12), "no margin can drop by more than Lipschitz x eps"
+
+
+@pytest.mark.parametrize("activation,norm", [("soft_threshold", "l2"), ("relu", "linf")])
+def test_runs_are_attacked_as_if_alone(activation, norm, random_net, labelled_data):
+    from numerics.torch_nets import TorchTwoLayer
+
+    nets = [to_torch(random_net(60 + r, activation=activation)) for r in range(3)]
+    runs = TorchTwoLayer.stack(nets)
+    X = torch.stack([torch.as_tensor(labelled_data(70 + r, 25, 10)[0]) for r in range(3)])
+    Y = torch.stack([torch.as_tensor(labelled_data(70 + r, 25, 10)[1]) for r in range(3)])
+    Y[1, :3] = 0.0
+    kw = dict(eps=0.4, norm=norm, steps=8, restarts=3, zero_start=False)
+    both = pgd_attack(runs, X, Y, seed=[5, 6, 7], **kw)
+    for r in range(3):
+        alone = pgd_attack(nets[r].as_runs(), X[r:r + 1], Y[r:r + 1], seed=[5 + r], **kw)[0]
+        assert torch.equal(both[r], alone), f"run {r}: its perturbation depends on the other runs"
+        single = pgd_attack(nets[r], X[r], Y[r], seed=5 + r, **kw)
+        assert torch.max(torch.abs(both[r] - single)) <= 1e-12, "runs path and single-net path differ by > 1e-12"
+    assert torch.all(both[1, :3] == 0), "y = 0 rows get delta = 0"
+    shared = pgd_min_margin(runs, X[0].numpy(), Y[0].numpy(), 0.4, norm, steps=8, restarts=3, seed=5)
+    assert shared.shape == (3, 25), "a runs module attacks (n, d) inputs shared by its runs: margins (R, n)"
+    np.testing.assert_array_equal(shared[0], pgd_min_margin(nets[0].as_runs(), X[0].numpy(), Y[0].numpy(), 0.4, norm,
+                                                            steps=8, restarts=3, seed=5)[0])
+    with pytest.raises(ValueError, match=r"^seed must be an int, a torch.Generator or a sequence of 3"):
+        pgd_attack(runs, X, Y, seed=[1, 2], **kw)
+    with pytest.raises(ValueError, match=r"^x must be a 3-D floating torch tensor"):
+        pgd_attack(runs, X[0], Y[0], **kw)

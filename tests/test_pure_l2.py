@@ -25,7 +25,8 @@ from numerics.attacks.pure_l2 import (
     pure_l2_min_margin,
     pure_net_min_margin,
 )
-from numerics.dictionary import make_dictionary, random_skew
+from numerics.dictionaries import make_dictionary, random_skew
+from numerics.errors import ExactUnavailable, TooManyCandidates
 from numerics.networks import mixed_net, mixing_path, pure_net
 
 TOL = 1e-9
@@ -381,33 +382,41 @@ def test_pure_net_wrapper_matches_the_network():
 
 def test_bad_inputs_raise():
     coef, v = np.ones(3), np.zeros(3)
-    with pytest.raises(ValueError, match="eps"):
+    with pytest.raises(ValueError, match=r"^eps must be"):
         pure_l2_min_margin(coef, v, 0.1, -0.5)
-    with pytest.raises(ValueError, match="b"):
+    with pytest.raises(ValueError, match=r"^b must be >= 0"):
         pure_l2_min_margin(coef, v, -0.1, 0.5)
-    with pytest.raises(ValueError, match="b"):
+    with pytest.raises(ValueError, match=r"^b must be a scalar, \(d,\) or \(n, d\) array"):
         pure_l2_min_margin(coef, v, np.ones(4), 0.5)
-    with pytest.raises(ValueError, match="v"):
+    with pytest.raises(ValueError, match=r"^v must have d = 3 features"):
         pure_l2_min_margin(coef, np.zeros(4), 0.1, 0.5)
-    with pytest.raises(ValueError, match="v"):
+    with pytest.raises(ValueError, match=r"^v must have as many rows as coef"):
         pure_l2_min_margin(np.ones((2, 3)), np.zeros((3, 3)), 0.1, 0.5)
-    with pytest.raises(ValueError, match="coef"):
+    with pytest.raises(ValueError, match=r"^coef must be a \(d,\) or \(n, d\) array"):
         pure_l2_min_margin(np.ones((2, 2, 3)), v, 0.1, 0.5)
-    with pytest.raises(ValueError, match="coef"):
+    with pytest.raises(ValueError, match=r"^coef must contain only finite numbers"):
         pure_l2_min_margin(np.array([1.0, np.nan, 0.0]), v, 0.1, 0.5)
-    with pytest.raises(ValueError, match="offset"):
+    with pytest.raises(ValueError, match=r"^offset must be a scalar or an \(n,\) array"):
         pure_l2_min_margin(coef, v, 0.1, 0.5, offset=np.ones(2))
-    # general inputs: exponential enumeration stops at max_candidates
-    rng = np.random.default_rng(13)
-    with pytest.raises(ValueError, match="max_candidates"):
-        pure_l2_min_margin(rng.uniform(0.5, 2, 14), rng.normal(size=14) * 0.1, 0.3, 2.0, max_candidates=4)
+    with pytest.raises(ValueError, match=r"^max_candidates must be an integer"):
+        pure_l2_min_margin(coef, v, 0.1, 0.5, max_candidates=0)
     d = 4
     M = make_dictionary(d, "random", 0)
     w = np.ones(d)
     mixed = mixed_net(M, w, mixing_path(random_skew(d, 0), 0.3), 0.2)
-    with pytest.raises(ValueError, match="net"):
+    with pytest.raises(ValueError, match=r"^net must be a pure soft-threshold net"):
         pure_net_min_margin(mixed, np.zeros((1, d)), np.ones(1), 0.1, M)
-    with pytest.raises(ValueError, match="W|M"):
+    with pytest.raises(ValueError, match=r"^net\.W rows must be the columns of M"):
         pure_net_min_margin(pure_net(M, w, 0.2), np.zeros((1, d)), np.ones(1), 0.1, make_dictionary(d, "random", 1))
-    with pytest.raises(ValueError, match="active"):
+    with pytest.raises(ValueError, match=r"^active must be a boolean mask"):
         easy_regime_drop(w, np.ones(d), 0.1)
+
+
+def test_too_many_candidates_is_a_typed_exception():
+    """General inputs: the exponential enumeration stops at max_candidates with its own exception type."""
+    rng = np.random.default_rng(13)
+    coef, v = rng.uniform(0.5, 2, 14), rng.normal(size=14) * 0.1
+    with pytest.raises(TooManyCandidates, match=r"^max_candidates: sample 0 needs about") as info:
+        pure_l2_min_margin(coef, v, 0.3, 2.0, max_candidates=4)
+    assert isinstance(info.value, ExactUnavailable) and isinstance(info.value, ValueError)
+    assert pure_l2_min_margin(coef, v, 0.3, 2.0).n_candidates > 4, "the default limit lets the same input through"

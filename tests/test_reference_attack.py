@@ -23,7 +23,8 @@ torchattacks = pytest.importorskip(
 
 from numerics.attacks.linear import linear_min_margin  # noqa: E402
 from numerics.attacks.pgd import pgd_attack  # noqa: E402
-from numerics.networks import TwoLayerNet, to_torch  # noqa: E402
+from numerics.networks import TwoLayerNet  # noqa: E402
+from numerics.torch_nets import to_torch  # noqa: E402
 
 D, N, STEPS = 12, 40, 8
 SHIFT = 0.5  # x in [-0.25, 0.25]^d, eps <= 0.2: images stay inside [0.05, 0.95]
@@ -99,7 +100,7 @@ def test_trajectory_matches_torchattacks_on_two_layer_nets(activation, norm, eps
     net = _net(2, activation)
     alpha = 2.5 * eps / STEPS
     ref_d, ref_m = _reference_best(to_torch(net), x, y, eps, norm, alpha)
-    ours = pgd_attack(net, x, y, eps, norm, steps=STEPS, restarts=1, zero_start=True)
+    ours = pgd_attack(net, x, y, eps, norm, steps=STEPS, restarts=1, step_size=alpha, zero_start=True)
     with torch.no_grad():
         ours_m = y * to_torch(net)(x + ours)
     assert torch.max(torch.abs(ours_m - ref_m)) <= TOL, f"margins differ from torchattacks by more than {TOL}"
@@ -115,7 +116,7 @@ def test_autograd_path_matches_torchattacks_on_a_deeper_net(norm, eps):
     score = MLP(4)
     alpha = 2.5 * eps / STEPS
     ref_d, ref_m = _reference_best(score, x, y, eps, norm, alpha)
-    ours = pgd_attack(score, x, y, eps, norm, steps=STEPS, restarts=1, zero_start=True)
+    ours = pgd_attack(score, x, y, eps, norm, steps=STEPS, restarts=1, step_size=alpha, zero_start=True)
     with torch.no_grad():
         ours_m = y * score(x + ours)
     assert torch.max(torch.abs(ours_m - ref_m)) <= TOL, f"margins differ from torchattacks by more than {TOL}"
@@ -133,7 +134,7 @@ def test_random_start_linf_both_reach_the_exact_linear_optimum():
     atk = torchattacks.PGD(ImageAdapter(to_torch(net)), eps=eps, alpha=2.5 * eps / steps, steps=steps, random_start=True)
     adv = atk((x + SHIFT).view(N, 1, 1, D), (y > 0).long()).view(N, D) - SHIFT
     ref_m = y.numpy() * net(adv.numpy())
-    ours = pgd_attack(net, x, y, eps, "linf", steps=steps, restarts=3, seed=8)
+    ours = pgd_attack(net, x, y, eps, "linf", steps=steps, restarts=3, step_size=2.5 * eps / steps, seed=8)
     ours_m = y.numpy() * net((x + ours).numpy())
     np.testing.assert_allclose(ref_m, exact, atol=1e-12, err_msg="torchattacks off the exact value by > 1e-12")
     np.testing.assert_allclose(ours_m, exact, atol=1e-12, err_msg="our PGD off the exact value by > 1e-12")

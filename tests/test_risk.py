@@ -2,19 +2,25 @@
 from __future__ import annotations
 
 import math
-import time
 from fractions import Fraction
 
 import numpy as np
 import pytest
+import torch
+from torch import nn
 
+from numerics.attacks.certified import certified_min_margin
+from numerics.attacks.pgd import pgd_min_margin
 from numerics.attacks.pure_l2 import pure_l2_min_margin
 from numerics.config import ModelConfig, UniformMagnitude
-from numerics.exact_law import grouped_atoms, tie_sign
+from numerics.dictionaries import random_skew
+from numerics.errors import BoundViolation, ExactUnavailable, TooManyAtoms
+from numerics.estimates import Estimate
+from numerics.exact_law import grouped_atoms
 from numerics.networks import TwoLayerNet, linear_net, mixed_net, mixing_path, pure_net
-from numerics.dictionary import random_skew
 from numerics.risk import (
     adversarial_logistic_loss,
+    as_two_layer,
     clean_error,
     exact_available,
     feature_form,
@@ -22,7 +28,10 @@ from numerics.risk import (
     risk,
     robust_error,
 )
-from numerics.sparse_coding import SparseCodingModel
+from numerics.sparse_coding import SparseCodingModel, tie_sign
+from numerics.torch_nets import to_torch
+
+torch.set_num_threads(1)
 
 QUANTITIES = ("clean_error", "robust_error", "logistic_loss", "adversarial_logistic_loss")
 
@@ -102,10 +111,8 @@ def test_pure_net_inside_s3_regime_matches_closed_form_at_d_4096():
     mdl = _model(d, p, dictionary="identity")
     w = np.ones(d)
     pure, lin = pure_net(mdl.M, w, b=b), linear_net(mdl.M, w)
-    start = time.perf_counter()
-    got = {q: risk(q, pure, mdl, w, eps) for q in QUANTITIES}
+    got = {q: risk(q, pure, mdl, w, eps) for q in QUANTITIES}  # timed in benchmarks/bench_exact.py
     lin_rob = robust_error(lin, mdl, w, 0.05)
-    elapsed = time.perf_counter() - start
     tie = _multinomial_prob_large(d, p, lambda a, c: a == c)
     rob = _multinomial_prob_large(d, p, lambda a, c: (1 - b) * abs(a - c) <= eps * math.sqrt(a + c))
     assert abs(got["clean_error"].value - tie) < 1e-12, "clean error = P(tie)"
@@ -114,7 +121,6 @@ def test_pure_net_inside_s3_regime_matches_closed_form_at_d_4096():
     assert abs(lin_rob.value - lin_expected) < 1e-12, "linear: error iff |a - b| <= eps ||w*|| = 3.2"
     for q, est in got.items():
         assert est.method == "exact" and est.details["truncated_mass"] <= 1e-12, q
-    assert elapsed < 30.0, f"d = 4096 exact risks took {elapsed:.1f} s (should be a few seconds)"
 
 
 def test_pure_l2_restriction_to_few_inactive_features_is_exact():
@@ -182,24 +188,188 @@ def test_pure_net_with_tiny_noise_matches_sigma_zero():
     assert mc.lower <= exact.value <= mc.upper
 
 
-def test_bound_interval_contains_the_exact_value_of_a_nearly_pure_net():
-    """A pure net with 1e-7 off-feature loadings is not recognised: PGD/certified bound must contain the pure value."""
-    d, w, b, eps = 8, np.ones(8), 0.3, 0.25
+def _near_pure(d=8, b=0.3, seed=0):
+    """A pure net with 1e-7 off-feature loadings: not recognised as feature-aligned (no exact engine)."""
+    w = np.ones(d)
     mdl = _model(d, 0.3)
     pure = pure_net(mdl.M, w, b=b)
-    noise = 1e-7 * np.random.default_rng(0).standard_normal((d, d))
-    near = TwoLayerNet(W=pure.W + noise, a=pure.a, b=pure.b)
+    noise = 1e-7 * np.random.default_rng(seed).standard_normal((d, d))
+    return mdl, w, pure, TwoLayerNet(W=pure.W + noise, a=pure.a, b=pure.b)
+
+
+def test_bound_interval_contains_the_exact_value_of_a_nearly_pure_net():
+    """PGD/certified bound of an unrecognised net must contain the value of the pure net it approximates."""
+    eps = 0.25
+    mdl, w, pure, near = _near_pure()
     assert feature_form(near, mdl.M) is None
     ok, why = exact_available("robust_error", near, mdl, w, eps)
     assert not ok and "not feature-aligned" in why
     exact = robust_error(pure, mdl, w, eps)
-    bound = robust_error(near, mdl, w, eps, samples=4000, level=0.999, pgd={"steps": 30, "restarts": 3})
+    bound = robust_error(near, mdl, w, eps, method="bound", samples=4000, level=0.999, pgd={"steps": 30, "restarts": 3})
     assert bound.method == "bound"
     assert bound.lower <= exact.value <= bound.upper, f"{exact.value} outside [{bound.lower}, {bound.upper}]"
-    assert bound.details["attack"] <= bound.details["certified"]
-    loss = adversarial_logistic_loss(near, mdl, w, eps, samples=2000, level=0.999, pgd={"steps": 30, "restarts": 3})
+    assert bound.details["pgd"]["steps"] == 30 and bound.details["pgd"]["restarts"] == 3
+    loss = adversarial_logistic_loss(near, mdl, w, eps, method="bound", samples=2000, level=0.999,
+                                     pgd={"steps": 30, "restarts": 3})
     assert loss.method == "bound"
     assert loss.lower <= adversarial_logistic_loss(pure, mdl, w, eps).value <= loss.upper
+
+
+def test_raw_certificate_is_below_the_raw_attack_on_the_model_samples():
+    """The two raw bound functions the ``bound`` interval is built from, compared per sample (no clamp).
+
+    At eps = 0.5 > b the attack must push inactive features through their dead zones: the
+    certificate is loose there and PGD is not exact, so the order is a real check.
+    """
+    eps = 0.5
+    mdl, w, _, near = _near_pure()
+    smp = mdl.sample(3000, 7)
+    y = tie_sign(smp.z @ w, np.abs(smp.z) @ np.abs(w))
+    nz = y != 0
+    x, y = smp.x[nz], y[nz]
+    attack = pgd_min_margin(near, x, y, eps, "l2", steps=30, restarts=3, seed=1)
+    cert = certified_min_margin(near, x, y, eps, "l2")
+    scale = np.abs(x @ near.W.T) @ np.abs(near.a) + eps * np.abs(near.a).sum() * 2
+    assert np.all(cert <= attack + 1e-9 * scale), f"certificate above the attack by {np.max(cert - attack):.3g}"
+    assert np.mean(cert < attack - 1e-6) > 0.05, "the certificate is loose somewhere (else the check is vacuous)"
+
+
+def test_a_certificate_above_the_attack_raises_bound_violation(monkeypatch):
+    """A broken certificate (above an attained margin) must raise, not be clamped into the interval."""
+    import numerics.attacks.certified as certified
+
+    mdl, w, _, near = _near_pure()
+    honest = certified.certified_min_margin
+    monkeypatch.setattr(certified, "certified_min_margin", lambda *a, **k: honest(*a, **k) + 10.0)
+    with pytest.raises(BoundViolation, match=r"^certified margin vs pgd margin: lower bound"):
+        robust_error(near, mdl, w, 0.25, method="bound", samples=200, pgd={"steps": 5, "restarts": 1})
+
+
+def test_verified_interval_contains_the_exact_value_of_a_nearly_pure_net():
+    eps = 0.25
+    mdl, w, pure, near = _near_pure()
+    exact = robust_error(pure, mdl, w, eps)
+    ver = robust_error(near, mdl, w, eps, method="verified", samples=1500, level=0.999)
+    assert ver.method == "verified" and ver.n == 1500
+    assert ver.details["unknown"] == 0, "tiny nets are decided at the default budget"
+    assert ver.lower <= exact.value <= ver.upper, f"{exact.value} outside verified [{ver.lower}, {ver.upper}]"
+    # no unknowns: the verified errors are exact per sample, the same ones the pure net's exact attack finds
+    mc = robust_error(pure, mdl, w, eps, method="mc", samples=1500, level=0.999)
+    assert ver.value == mc.value, f"verified {ver.value} vs exact-per-sample {mc.value} on the same 1500 samples"
+
+
+def test_verified_errors_lie_between_the_attack_and_the_certificate_on_common_samples():
+    """Same seed, same samples: per sample PGD's errors <= exact errors <= errors the certificate allows."""
+    d = 9
+    mdl = _model(d, 0.35, seed=2)
+    w = np.array([1.0, -1.0, 1.0, 0.5, -0.5, 0.5, 1.0, -1.0, 0.5])
+    net = mixed_net(mdl.M, w, mixing_path(random_skew(d, seed=3), 0.4), b=0.25)
+    kw = dict(samples=800, seed=11, level=0.99)
+    bound = robust_error(net, mdl, w, 0.4, method="bound", pgd={"steps": 20, "restarts": 2}, **kw)
+    ver = robust_error(net, mdl, w, 0.4, method="verified", **kw)
+    assert ver.details["unknown"] == 0
+    assert bound.details["attack"] <= ver.value <= bound.details["certified"], (bound.details, ver.value)
+    assert bound.details["certified"] - bound.details["attack"] > 0.02, "the bound has width: a real check"
+
+
+# --------------------------------------------------------------------------- torch modules
+
+
+def _sequential(d, m, seed, dtype=torch.float64):
+    torch.manual_seed(seed)
+    return nn.Sequential(nn.Linear(d, m), nn.ReLU(), nn.Linear(m, 1), nn.Flatten(0)).to(dtype)
+
+
+def test_any_torch_module_gets_an_estimate():
+    """The issue's check: a ReLU Sequential is an ordinary argument of robust_error."""
+    mdl = _model(16, 0.2)
+    w = np.ones(16) / 4
+    seq = nn.Sequential(nn.Linear(16, 8), nn.ReLU(), nn.Linear(8, 1), nn.Flatten(0))
+    est = robust_error(seq, mdl, w, 0.1, samples=300)
+    assert isinstance(est, Estimate) and est.method in ("verified", "bound") and est.n == 300
+    assert 0.0 <= est.lower <= est.value <= est.upper <= 1.0
+
+
+def test_recognised_sequential_is_the_same_two_layer_net():
+    d = 10
+    seq = _sequential(d, 6, seed=3)
+    net, how = as_two_layer(seq)
+    assert net is not None and net.activation == "relu" and "ReLU" in how
+    x = np.random.default_rng(0).standard_normal((50, d))
+    with torch.no_grad():
+        want = seq(torch.as_tensor(x)).numpy()
+    np.testing.assert_allclose(net(x), want, rtol=0, atol=1e-12, err_msg="recognised net != module (float64)")
+    mdl = _model(d, 0.3)
+    w = np.ones(d)
+    kw = dict(method="bound", samples=500, seed=4, pgd={"steps": 10, "restarts": 2})
+    a, b = robust_error(seq, mdl, w, 0.2, **kw), robust_error(net, mdl, w, 0.2, **kw)
+    assert (a.value, a.lower, a.upper) == (b.value, b.lower, b.upper), "same net, same samples: same Estimate"
+
+
+def test_linear_torch_stack_is_exact_and_equals_the_linear_net():
+    d = 9
+    mdl = _model(d, 0.3, dictionary="random", seed=5)
+    w = np.array([1.0, -1.0, 2.0, 1.0, -2.0, 1.0, 1.0, 2.0, -1.0])
+    lin = linear_net(mdl.M, w, lam=0.7)
+    v = lin.a @ lin.W
+    first, second = nn.Linear(d, 3).double(), nn.Linear(3, 1).double()
+    with torch.no_grad():  # second(first(x)) = <v, x>: first = [v; 0; 0] / 2, second = (2, 5, -1), biases cancel
+        first.weight.zero_()
+        first.weight[0] = torch.as_tensor(v / 2)
+        first.bias[:] = torch.tensor([0.25, 1.0, 3.0])
+        second.weight[:] = torch.tensor([[2.0, 5.0, -1.0]])
+        second.bias[:] = torch.tensor([-0.5 - 5.0 + 3.0])
+    stack = nn.Sequential(first, second, nn.Flatten(0))
+    for q in QUANTITIES:
+        a, b = risk(q, stack, mdl, w, 0.3), risk(q, lin, mdl, w, 0.3)
+        assert a.method == "exact" and abs(a.value - b.value) < 1e-12, f"{q}: stack {a.value} vs linear net {b.value}"
+
+
+def test_opaque_module_gets_a_one_sided_attack_interval(opaque):
+    """PGD alone only finds errors: lower confidence limit to 1, never a two-sided number."""
+    d, b, eps = 8, 0.3, 0.25
+    mdl = _model(d, 0.3)
+    w = np.ones(d)
+    pure = pure_net(mdl.M, w, b=b)
+    hidden = opaque(to_torch(pure))
+    assert as_two_layer(hidden)[0] is None
+    exact = robust_error(pure, mdl, w, eps)
+    est = robust_error(hidden, mdl, w, eps, samples=3000, level=0.999, pgd={"steps": 30, "restarts": 5})
+    assert est.method == "attack" and est.upper == 1.0 and est.details["certified"] is None
+    assert est.lower <= exact.value, f"attack lower limit {est.lower} above the exact robust error {exact.value}"
+    loss = adversarial_logistic_loss(hidden, mdl, w, eps, samples=500, pgd={"steps": 10, "restarts": 2})
+    assert loss.method == "attack" and loss.upper == np.inf
+    with pytest.raises(ValueError, match=r"^method='bound' needs a two-layer net"):
+        robust_error(hidden, mdl, w, eps, method="bound", samples=100)
+    with pytest.raises(ExactUnavailable, match=r"^method='exact' is not available: no exact worst case"):
+        robust_error(hidden, mdl, w, eps, method="exact")
+    diff = paired_risk_difference(hidden, pure, mdl, w, "robust_error", eps, samples=500,
+                                  pgd={"steps": 10, "restarts": 2})
+    assert diff.method == "attack" and diff.lower <= 0.0 <= diff.upper
+
+
+def test_opaque_module_clean_quantities_are_exact_by_enumeration(opaque):
+    d = 8
+    mdl = _model(d, 0.4, seed=1)
+    w = np.array([1.0, -0.5, 2.0, 1.0, 0.3, -1.0, 1.5, 0.7])
+    net = TwoLayerNet(W=np.random.default_rng(2).standard_normal((5, d)), a=np.array([1.0, -1.0, 0.5, 2.0, -0.3]),
+                      b=np.full(5, 0.1), activation="relu", c=-0.2)
+    hidden = opaque(to_torch(net))
+    for q in ("clean_error", "logistic_loss"):
+        a, b = risk(q, hidden, mdl, w), risk(q, net, mdl, w)
+        assert a.method == b.method == "exact" and a.details["how"] == "enumeration"
+        assert abs(a.value - b.value) < 1e-12, f"{q}: module {a.value} vs net {b.value}"
+
+
+def test_bad_modules_are_rejected_with_one_line(opaque):
+    mdl = _model(6, 0.3)
+    w = np.ones(6)
+    with pytest.raises(ValueError, match=r"^net must have input dimension d=6 \(the model's\), got 5"):
+        robust_error(nn.Linear(5, 1), mdl, w, 0.1)  # recognised as a linear stack
+    with pytest.raises(ValueError, match=r"^net must map \(n, 6\) inputs to n scores: the forward pass failed"):
+        robust_error(opaque(nn.Linear(5, 1)), mdl, w, 0.1)
+    with pytest.raises(ValueError, match=r"^net must map \(n, 6\) inputs to n scores, got output shape"):
+        robust_error(nn.Linear(6, 2), mdl, w, 0.1)
 
 
 # --------------------------------------------------------------------------- invariances
@@ -289,7 +459,7 @@ def test_paired_difference_uses_common_random_numbers():
     assert abs(mc.value - (unpaired[0].value - unpaired[1].value)) < 1e-12
     noise = 1e-7 * np.random.default_rng(1).standard_normal((d, d))
     near = TwoLayerNet(W=pure.W + noise, a=pure.a, b=pure.b)
-    bnd = paired_risk_difference(near, lin, mdl, w, "robust_error", 0.4, samples=3000, level=0.999,
+    bnd = paired_risk_difference(near, lin, mdl, w, "robust_error", 0.4, method="mc", samples=3000, level=0.999,
                                  pgd={"steps": 30, "restarts": 3})
     assert bnd.method == "bound" and bnd.lower <= exact.value <= bnd.upper
 
@@ -298,7 +468,7 @@ def test_methods_and_monte_carlo_reproducibility():
     d, w = 8, np.ones(8)
     mdl_u = SparseCodingModel(ModelConfig(d=d, p=0.3, magnitude=UniformMagnitude(0.5, 1.5)))
     lin = linear_net(mdl_u.M, w)
-    with pytest.raises(ValueError, match="method='exact' is not available: the magnitude law"):
+    with pytest.raises(ExactUnavailable, match=r"^method='exact' is not available: the magnitude law"):
         clean_error(lin, mdl_u, w, method="exact")
     est = clean_error(lin, mdl_u, w, samples=5000)
     assert est.method == "mc" and est.n == 5000
@@ -307,8 +477,26 @@ def test_methods_and_monte_carlo_reproducibility():
     assert clean_error(lin, mdl_u, w, samples=5000, seed=1).value != est.value
     mdl = _model(30, 0.3)
     Q = mixing_path(random_skew(30, seed=0), 0.5)
-    with pytest.raises(ValueError, match="method='exact' is not available"):
+    with pytest.raises(ExactUnavailable, match=r"^method='exact' is not available: the net is neither"):
         clean_error(mixed_net(mdl.M, np.ones(30), Q, b=0.2), mdl, np.ones(30), method="exact")
+
+
+def test_method_exact_keeps_the_exception_type(monkeypatch):
+    """Too many atoms under method='exact' re-raises TooManyAtoms (not a bare ValueError); auto falls back."""
+    import numerics.risk.exact as engine
+
+    d, w = 20, np.ones(20)
+    mdl = _model(d, 0.2, dictionary="identity")
+    net = pure_net(mdl.M, w, b=0.3)
+
+    def too_many(*args, **kwargs):
+        raise TooManyAtoms("max_atoms=1 is too small for the grouped law: needs 2 atoms")
+
+    monkeypatch.setattr(engine, "grouped_atoms", too_many)
+    with pytest.raises(TooManyAtoms, match=r"^method='exact' is not available: max_atoms=1"):
+        robust_error(net, mdl, w, 0.2, method="exact")
+    est = robust_error(net, mdl, w, 0.2, samples=2000)
+    assert est.method == "mc" and "exact l2 attack" in est.details["how"]
 
 
 # --------------------------------------------------------------------------- bad inputs
@@ -336,5 +524,5 @@ def test_bad_inputs_name_the_parameter():
         (lambda: paired_risk_difference(net, "b", mdl, w), "net_b"),
     ]
     for fn, name in cases:
-        with pytest.raises(ValueError, match=name):
+        with pytest.raises(ValueError, match=rf"^{name} must "):
             fn()

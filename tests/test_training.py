@@ -73,7 +73,7 @@ def test_zero_perturbation_attack_leaves_training_unchanged():
     calls = []
 
     def zero_attack(model, x, y, eps, norm, steps, restarts, step_size, seed):
-        calls.append((x.shape[0], eps, seed))
+        calls.append((x.shape, eps, seed))
         model(x).sum().backward()  # a sloppy attack that leaves gradients on the weights
         return torch.zeros_like(x)
 
@@ -81,7 +81,9 @@ def test_zero_perturbation_attack_leaves_training_unchanged():
     adv = train(MODEL, WSTAR, None, TrainConfig(seed=4, eps=0.3, **SMALL), attack=zero_attack)
     assert same_params(clean.net, adv.net)
     assert len(calls) == SMALL["steps"]
-    assert [c[2] for c in calls] == [adv.seeds["attack"] + t for t in range(SMALL["steps"])]
+    # the batched interface: x (R, n, d) for R = 1 run, one attack seed per run
+    assert all(c[0] == (1, SMALL["batch"], 8) for c in calls)
+    assert [c[2] for c in calls] == [[adv.seeds["attack"] + t] for t in range(SMALL["steps"])]
 
 
 def test_eps_curriculum_is_a_linear_ramp():
@@ -108,7 +110,8 @@ def test_fixed_sample_mode_only_sees_the_given_sample(monkeypatch):
 
     monkeypatch.setattr(SparseCodingModel, "sample_torch", forbid)
     orig_forward = TorchTwoLayer.forward
-    monkeypatch.setattr(TorchTwoLayer, "forward", lambda self, x: (seen.append(x.detach().clone()), orig_forward(self, x))[1])
+    monkeypatch.setattr(TorchTwoLayer, "forward",
+                        lambda self, x: (seen.append(x.detach().reshape(-1, x.shape[-1]).clone()), orig_forward(self, x))[1])
     res = train(MODEL, WSTAR, net, TrainConfig(steps=25, batch=16, width=6, log_every=100, progress=False, seed=1),
                 data=(s.x, s.z))
     assert res.mode == "fixed" and res.n_seen == 25 * 16
@@ -124,11 +127,11 @@ def test_fixed_sample_adversarial_inputs_stay_within_eps_of_the_sample(monkeypat
     s = MODEL.sample(30, seed=12)
     captured = []
 
-    def attack(model, x, y, eps, norm, steps, restarts, step_size, seed):
-        captured.append(x.clone())
-        g = torch.Generator().manual_seed(seed)
+    def attack(model, x, y, eps, norm, steps, restarts, step_size, seeds):
+        captured.append(x.reshape(-1, x.shape[-1]).clone())
+        g = torch.Generator().manual_seed(seeds[0])
         d = torch.randn(x.shape, generator=g, dtype=x.dtype)
-        return eps * d / d.norm(dim=1, keepdim=True)
+        return eps * d / d.norm(dim=-1, keepdim=True)
 
     res = train(MODEL, WSTAR, None, TrainConfig(steps=10, batch=8, eps=0.25, width=6, progress=False),
                 data=s, attack=attack)
@@ -146,7 +149,11 @@ def test_n_train_draws_one_fixed_sample(monkeypatch):
     assert calls == [50] and res.mode == "fixed"
     calls.clear()
     train(MODEL, WSTAR, None, TrainConfig(**SMALL))
-    assert calls == [SMALL["batch"]] * SMALL["steps"], "online mode draws a fresh batch every step"
+    # online mode draws a fresh batch every step, 64 steps' batches per draw (40 steps: one draw)
+    assert calls == [64 * SMALL["batch"]], "online mode draws fresh batches in chunks of 64 steps"
+    calls.clear()
+    train(MODEL, WSTAR, None, TrainConfig(**{**SMALL, "steps": 130}))
+    assert calls == [64 * SMALL["batch"]] * 3
 
 
 # ---------------------------------------------------------------------------- ties (y = 0)
@@ -255,28 +262,54 @@ def test_history_record_fields():
     ("train_first", "no"), ("train_head", 1),
 ])
 def test_bad_config_raises_naming_the_field(field, value):
-    with pytest.raises(ValueError, match=field):
+    with pytest.raises(ValueError, match=rf"^{field} "):
         TrainConfig(**{field: value})
 
 
 def test_config_with_nothing_to_train_raises():
-    with pytest.raises(ValueError, match="nothing to train"):
+    with pytest.raises(ValueError, match=r"^train_first, train_head and threshold leave nothing to train"):
         TrainConfig(train_first=False, train_head=False, threshold="fixed")
 
 
 def test_bad_train_arguments_raise():
-    with pytest.raises(ValueError, match="wstar"):
+    with pytest.raises(ValueError, match=r"^wstar "):
         train(MODEL, np.ones(7), None, TrainConfig(**SMALL))
-    with pytest.raises(ValueError, match="wstar"):
+    with pytest.raises(ValueError, match=r"^wstar "):
         train(MODEL, np.zeros(8), None, TrainConfig(**SMALL))
-    with pytest.raises(ValueError, match="model"):
+    with pytest.raises(ValueError, match=r"^model "):
         train("model", WSTAR, None, TrainConfig(**SMALL))
-    with pytest.raises(ValueError, match="cfg"):
+    with pytest.raises(ValueError, match=r"^cfg "):
         train(MODEL, WSTAR, None, {"steps": 3})
-    with pytest.raises(ValueError, match="net"):
+    with pytest.raises(ValueError, match=r"^net "):
         train(MODEL, WSTAR, TorchTwoLayer.random_init(5, 3, seed=0), TrainConfig(**SMALL))
     s = MODEL.sample(10, seed=0)
-    with pytest.raises(ValueError, match="exclusive"):
+    with pytest.raises(ValueError, match=r"^data and cfg\.n_train are exclusive"):
         train(MODEL, WSTAR, None, TrainConfig(n_train=10, **SMALL), data=s)
-    with pytest.raises(ValueError, match="data z"):
+    with pytest.raises(ValueError, match=r"^data z"):
         train(MODEL, WSTAR, None, TrainConfig(**SMALL), data=(s.x, s.z[:5]))
+
+
+def test_a_given_net_fixes_the_init_fields_which_must_agree_or_stay_default():
+    net = TorchTwoLayer.random_init(8, 6, seed=0, scale=0.1)
+    cfg = dict(steps=3, batch=8, progress=False)
+    assert train(MODEL, WSTAR, net, TrainConfig(width=6, **cfg)).net.m == 6, "an agreeing width is accepted"
+    assert train(MODEL, WSTAR, net, TrainConfig(**cfg)).net.m == 6, "the default width defers to the net"
+    for kw, pattern in ((dict(width=5), r"^width must be the given net's width 6"),
+                        (dict(init_scale=0.5), r"^init_scale applies only to the trainer's random init"),
+                        (dict(b_init=0.2), r"^b_init applies only to the trainer's random init"),
+                        (dict(activation="relu"), r"^activation must be the given net's activation 'soft_threshold'")):
+        with pytest.raises(ValueError, match=pattern):
+            train(MODEL, WSTAR, net, TrainConfig(**kw, **cfg))
+
+
+def test_train_batch_validates_its_seeds_and_records_each_runs_config():
+    from numerics.training import train_batch
+
+    cfg = TrainConfig(steps=3, batch=8, width=4, progress=False)
+    with pytest.raises(ValueError, match=r"^seeds must hold at least one seed"):
+        train_batch(MODEL, WSTAR, cfg, seeds=[])
+    with pytest.raises(ValueError, match=r"^seeds must be an integer"):
+        train_batch(MODEL, WSTAR, cfg, seeds=[-1])
+    res = train_batch(MODEL, WSTAR, cfg, seeds=[2, 5])
+    assert [r.config.seed for r in res] == [2, 5] and [r.seeds["seed"] for r in res] == [2, 5]
+    assert all(r.net.runs is None and r.losses.shape == (3,) for r in res), "each result is a single net"

@@ -1,1 +1,1 @@
-"""theorems: each claim of MODEL.md section 5 as a checkable property (run with ``pytest theorems``)."""
+"""theorems: each proposition of docs/model.md §5 as a checkable property (run with ``pytest theorems``)."""

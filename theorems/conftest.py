@@ -28,10 +28,9 @@ import pytest
 import torch
 from hypothesis import settings
 
-from ._legacy import LEGACY_PROFILES
 from .parameters import ParamError, load_toml, parse_assignment
 from .profiles import active_profile_name, register_hypothesis_profiles
-from .protocol import ClaimRunner, ClaimSession
+from .protocol import ClaimSession
 from .registry import CLAIMS, RegisteredOutcome, claim as registered_claim
 from .results import RunRecorder, _default, merge_file, merge_record, write_atomically
 
@@ -80,8 +79,6 @@ def pytest_configure(config):
         overrides = collect_overrides(config.getoption("purecheck_set"), config.getoption("purecheck_params"))
         session = ClaimSession(name, overrides, None)
         for cid in overrides:
-            if CLAIMS[cid].legacy:
-                raise ParamError(f"{cid}: not yet a parameterised claim; it takes no overrides")
             session.params(cid)  # validates every key, type and range now
     except ParamError as exc:
         raise pytest.UsageError(str(exc)) from None
@@ -94,6 +91,7 @@ def pytest_configure(config):
     config._purecheck_session = session
     config._purecheck_recorder = recorder
     config._purecheck_worker_records = {}
+    config._purecheck_worker_stress = {}
     # A claim's main test and controls share cached computations: keep them on one xdist worker.
     if getattr(config.option, "dist", "no") == "load":
         config.option.dist = "loadgroup"
@@ -110,6 +108,9 @@ def pytest_configure_node(node):
 @pytest.hookimpl(optionalhook=True)
 def pytest_testnodedown(node, error):
     """(xdist controller) collect a worker's claim records."""
+    searches = getattr(node, "workeroutput", {}).get("purecheck_stress")
+    if searches:
+        node.config._purecheck_worker_stress.update(json.loads(searches))
     data = getattr(node, "workeroutput", {}).get("purecheck_records")
     if not data:
         return
@@ -128,7 +129,7 @@ def pytest_collection_modifyitems(config, items):
         if m is None:
             continue
         cid = m.args[0]
-        role = m.kwargs.get("control") or "main"
+        role = "stress" if m.kwargs.get("stress") else (m.kwargs.get("control") or "main")
         if cid not in CLAIMS:
             raise pytest.UsageError(f"{item.nodeid}: checks unregistered claim {cid!r}; add it to theorems/catalogue/")
         seen.setdefault(cid, set()).add(role)
@@ -138,10 +139,14 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.skip(reason=f"{cid} runs only in the {', '.join(claim.profiles)} profile(s), "
                                                     f"e.g. pytest theorems --profile {claim.profiles[0]} -k {cid}"))
             continue
-        overridden = (not claim.legacy) and session.overridden(cid)
+        if role == "stress" and session.profile != "stress":
+            item.add_marker(pytest.mark.skip(reason=f"{cid}'s stress search runs only under --profile stress"))
+            continue
+        overridden = session.overridden(cid)
         if role == "main" and claim.expected != "pass" and not overridden:
             item.add_marker(pytest.mark.xfail(strict=True, raises=RegisteredOutcome,
-                                              reason=f"registered {claim.expected}: {claim.expected_reason}"))
+                                              reason=f"registered {claim.expected}: "
+                                                     f"{claim.reason(session.params(cid)[0])}"))
     config._purecheck_coverage = seen
     config._purecheck_files = {Path(str(item.fspath)).name for item in items}
 
@@ -151,37 +156,24 @@ def claim_session(request) -> ClaimSession:
     return request.config._purecheck_session
 
 
-# --------------------------------------------------------------- TRANSITIONAL (legacy claims)
-@pytest.fixture(scope="session")
-def profile(request):
-    return LEGACY_PROFILES[active_profile_name(request.config.getoption("--profile"))]
-
-
-@pytest.fixture
-def claim_run(request) -> ClaimRunner:
-    m = request.node.get_closest_marker("claim")
-    if m is None:
-        raise pytest.UsageError(f"{request.node.nodeid} uses claim_run without @pytest.mark.claim(ID)")
-    rec = request.config._purecheck_recorder.record(m.args[0])
-    return ClaimRunner(m.args[0], rec)
-
-
 # --------------------------------------------------------------- results file
 def pytest_sessionfinish(session, exitstatus):
     config = session.config
     rec: RunRecorder = config._purecheck_recorder
     if hasattr(config, "workerinput"):  # xdist worker: hand the records to the controller
         config.workeroutput["purecheck_records"] = json.dumps(rec.record_dicts(), default=_default)
+        config.workeroutput["purecheck_stress"] = json.dumps(rec.stress_dicts(), default=_default)
         return
     records = dict(config._purecheck_worker_records)
     for cid, r in rec.record_dicts().items():
         records[cid] = merge_record(records.get(cid), r)
-    if not records:
+    searches = {**config._purecheck_worker_stress, **rec.stress_dicts()}
+    if not records and not searches:
         return
     out_dir = Path(config.getoption("--results-dir"))
     path = out_dir / "results.json"
     data = merge_file(path, records, fresh=config.getoption("--fresh"), profile=rec.profile, command=rec.command,
-                      started=rec.started)
+                      started=rec.started, stress=searches)
     write_atomically(data, path)
     tr = config.pluginmanager.get_plugin("terminalreporter")
     if tr:

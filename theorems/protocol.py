@@ -80,6 +80,25 @@ class ClaimSession:
                 f"check to report {ctl.expected!r}, it reported {outcome.verdict!r}: {outcome.message()}")
         return outcome
 
+    def run_stress(self, claim_id: str) -> dict:
+        """The stress search over the claim's StressPlan at this session's parameters, recorded for results.json.
+
+        Red when a point's check crashed or the search's own evaluation of the registered defaults
+        disagrees with the registered verdict (theorems.stress_search.audit); a counterexample is a
+        finding, recorded in the ``stress`` section, not a failure of this test.
+        """
+        from .stress_search import audit, run_stress_plan
+
+        claim = CLAIMS[claim_id]
+        params, defaults = self.params(claim_id)
+        over = {k: v["value"] for k, v in params.diff(defaults).items()}
+        result = run_stress_plan(claim, self.profile, over, command=self.recorder.command)
+        self.recorder.record_stress(claim_id, result)
+        problems = audit(result, claim.judge("pass", overridden=self.overridden(claim_id)).expected)
+        if problems:
+            raise VerdictMismatch(f"[{claim_id}] stress search: " + "; ".join(problems))
+        return result
+
 
 def bind(namespace: dict, *claim_ids: str) -> None:
     """Define ``test_<ID>`` and ``test_<ID>_control_<name>`` in ``namespace`` for each claim (the test module)."""
@@ -87,13 +106,14 @@ def bind(namespace: dict, *claim_ids: str) -> None:
 
     for cid in claim_ids:
         claim = CLAIMS[cid]
-        if claim.legacy:
-            raise TypeError(f"{cid} is a legacy claim: it has no check(params) to bind")
         namespace[f"test_{cid}"] = _named(pytest.mark.claim(cid)(_main_test(cid)), f"test_{cid}", namespace)
         for ctl in claim.controls:
             name = f"test_{cid}_control_{ctl.name}"
             namespace[name] = _named(pytest.mark.claim(cid, control=ctl.name)(_control_test(cid, ctl.name)), name,
                                      namespace)
+        if claim.stress is not None:  # the stress profile's search over the claim's StressPlan (conftest skips it
+            name = f"test_{cid}_stress"  # under other profiles)
+            namespace[name] = _named(pytest.mark.claim(cid, stress=True)(_stress_test(cid)), name, namespace)
 
 
 def _main_test(cid: str):
@@ -110,43 +130,17 @@ def _control_test(cid: str, name: str):
     return test
 
 
+def _stress_test(cid: str):
+    def test(claim_session):
+        claim_session.run_stress(cid)
+    test.__doc__ = f"{cid}: stress search over its StressPlan (smallest counterexample, boundaries; stress profile)."
+    return test
+
+
 def _named(fn, name: str, namespace: dict):
     fn.__name__ = fn.__qualname__ = name
     fn.__module__ = namespace.get("__name__", fn.__module__)
     return fn
-
-
-@dataclass
-class ClaimRunner:
-    """TRANSITIONAL: the old runner of legacy claims (deleted once every claim is parameterised)."""
-
-    claim_id: str
-    record: ClaimRecord
-
-    def main(self, check: Callable[..., Outcome], *args, **kwargs) -> Outcome:
-        t0 = time.perf_counter()
-        outcome = check(*args, **kwargs)
-        self._own(outcome)
-        self.record.record_main(outcome, time.perf_counter() - t0)
-        claim = CLAIMS[self.claim_id]
-        claim.judge(outcome.verdict).enforce(outcome.message())
-        return outcome
-
-    def control(self, name: str, check: Callable[..., Outcome], *args, **kwargs) -> Outcome:
-        ctl = CLAIMS[self.claim_id].control(name)
-        t0 = time.perf_counter()
-        outcome = check(*args, **kwargs)
-        self._own(outcome)
-        self.record.record_control(ctl, outcome, time.perf_counter() - t0)
-        assert outcome.verdict == ctl.expected, (
-            f"[{self.claim_id}] control {name!r} ({ctl.description}): expected the check to report "
-            f"{ctl.expected!r}, it reported {outcome.verdict!r}: {outcome.message()}"
-        )
-        return outcome
-
-    def _own(self, outcome: Outcome) -> None:
-        if outcome.claim_id != self.claim_id:
-            raise AssertionError(f"check returned an outcome for {outcome.claim_id}, expected {self.claim_id}")
 
 
 @dataclass
@@ -216,13 +210,17 @@ def draw_examples(claim_id: str, method: str, strategy, check: Callable[..., tup
 
 
 def run_property(tally: PropertyTally, prop: Callable[[], None]) -> None:
-    """Run a ``@given`` property; a failure is already recorded in the tally, so swallow it here."""
+    """Run a ``@given`` property; a failure is already recorded in the tally, so swallow it here.
+
+    Only failed judgements (AssertionError, or hypothesis's group of several) are swallowed: an
+    example that crashes is re-raised even after a failing one was recorded, so a crash is red.
+    """
     try:
         prop()
     except AssertionError:
         if tally.failing is None:
             raise
-    except Exception as exc:  # hypothesis wraps multiple failures; keep the recorded smallest one
-        if tally.failing is None:
+    except BaseExceptionGroup as group:  # hypothesis reports distinct failures together
+        crashes = group.subgroup(lambda e: not isinstance(e, (AssertionError, BaseExceptionGroup)))
+        if tally.failing is None or crashes is not None:
             raise
-        tally.failing.setdefault("error", f"{type(exc).__name__}: {str(exc)[:300]}")

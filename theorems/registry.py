@@ -147,7 +147,6 @@ class Claim:
     stress: StressPlan | None = None  # the stress profile's search over this claim's parameters
     profiles: tuple[str, ...] = PROFILE_NAMES  # profiles in which pytest runs it (stress claims: stress only)
     tags: tuple[str, ...] = field(default_factory=tuple)
-    legacy: bool = False  # TRANSITIONAL: not yet a parameterised proposition (old ClaimRunner path)
 
     def __post_init__(self) -> None:
         if self.expected not in VERDICTS:
@@ -163,8 +162,6 @@ class Claim:
             raise ValueError(f"claim {self.id}: paper_claims must be among {sorted(PAPER_CLAIMS)}, got {sorted(unknown)}")
         if not self.controls:
             raise ValueError(f"claim {self.id}: every claim needs at least one negative control")
-        if self.legacy:
-            return
         if self.params.CLAIM != self.id:
             raise ValueError(f"claim {self.id}: its parameter class {self.params.__name__} is for {self.params.CLAIM!r}")
         if ":" not in self.check:
@@ -226,7 +223,7 @@ class Claim:
 
     def reason(self, params: ClaimParams) -> str | None:
         """Why the claim is registered with a non-pass verdict, rendered with the parameters used."""
-        return render(self.expected_reason, params) if self.expected_reason and not self.legacy else self.expected_reason
+        return render(self.expected_reason, params) if self.expected_reason else None
 
     def run(self, params: ClaimParams):
         """The check's Outcome at ``params``; the outcome must be this claim's."""

@@ -66,7 +66,7 @@ class ClaimRecord:
     """One claim's outcomes in one run, at one parameter set."""
 
     claim: Claim
-    params: Any = None  # ClaimParams (None for TRANSITIONAL legacy claims)
+    params: Any = None  # ClaimParams
     defaults: Any = None  # the registered defaults at the run's profile
     profile: str = "quick"
     outcome: Outcome | None = None
@@ -153,6 +153,7 @@ class RunRecorder:
         self.base_seed = base_seed
         self.started = time.time()
         self.records: dict[str, ClaimRecord] = {}
+        self.stress: dict[str, dict] = {}  # StressResults of this run (test_<ID>_stress), by claim id
 
     def record(self, claim_id: str, params=None, defaults=None) -> ClaimRecord:
         if claim_id not in CLAIMS:
@@ -168,6 +169,20 @@ class RunRecorder:
     def record_dicts(self) -> dict[str, dict]:
         st = self.stamp()
         return {cid: r.to_dict(st) for cid, r in self.records.items()}
+
+    def record_stress(self, claim_id: str, result: dict) -> None:
+        self.stress[claim_id] = result
+
+    def stress_dicts(self) -> dict[str, dict]:
+        """The run's StressResults: the stress profile's searches, and the searches the stress claims' own
+        checks ran (``evidence["stress"]`` of their main outcome: P2r, P2i, P1z)."""
+        out = {}
+        for cid, r in self.records.items():
+            found = (r.outcome.evidence.get("stress") if r.outcome is not None else None)
+            if isinstance(found, dict) and "boundaries" in found:
+                out[cid] = found
+        out.update(self.stress)
+        return out
 
 
 def merge_record(old: dict | None, new: dict) -> dict:
@@ -189,7 +204,8 @@ def merge_record(old: dict | None, new: dict) -> dict:
     return base
 
 
-def assemble(records: dict[str, dict], *, profile: str, command: str, started: float, base_seed: int = 0) -> dict:
+def assemble(records: dict[str, dict], *, profile: str, command: str, started: float, base_seed: int = 0,
+             stress: dict[str, dict] | None = None) -> dict:
     """The results file's content: records in catalogue order, claims no longer registered dropped."""
     order = [cid for cid in CLAIMS if cid in records]
     runs = []
@@ -198,7 +214,7 @@ def assemble(records: dict[str, dict], *, profile: str, command: str, started: f
         key = (st.get("commit"), st.get("profile"), st.get("started"))
         if key not in [(r.get("commit"), r.get("profile"), r.get("started")) for r in runs]:
             runs.append(st)
-    return {
+    out = {
         "schema": SCHEMA,
         "profile": profile,
         "command": command,
@@ -209,6 +225,9 @@ def assemble(records: dict[str, dict], *, profile: str, command: str, started: f
         "claims": [records[cid] for cid in order],
         "assumptions": ASSUMPTIONS,
     }
+    if stress:  # StressResults by claim, in catalogue order (only when a search ran: purecheck stress, stress profile)
+        out["stress"] = {cid: stress[cid] for cid in CLAIMS if cid in stress}
+    return out
 
 
 def read_records(path: Path) -> dict[str, dict]:
@@ -222,13 +241,27 @@ def read_records(path: Path) -> dict[str, dict]:
     return {c["id"]: c for c in data.get("claims", []) if isinstance(c, dict) and c.get("id") in CLAIMS}
 
 
+def read_stress(path: Path) -> dict[str, dict]:
+    """The ``stress`` section of an existing results file (schema 2), or {}."""
+    try:
+        data = json.loads(Path(path).read_text())
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(data, dict) or data.get("schema") != SCHEMA or not isinstance(data.get("stress"), dict):
+        return {}
+    return {cid: r for cid, r in data["stress"].items() if cid in CLAIMS and isinstance(r, dict)}
+
+
 def merge_file(path: Path, new_records: dict[str, dict], *, fresh: bool, profile: str, command: str,
-               started: float) -> dict:
+               started: float, stress: dict[str, dict] | None = None) -> dict:
+    """The file after a run: its new records and StressResults replace those of the same claims, the rest is kept."""
     old = {} if fresh else read_records(path)
     merged = dict(old)
     for cid, rec in new_records.items():
         merged[cid] = merge_record(old.get(cid), rec)
-    return assemble(merged, profile=profile, command=command, started=started)
+    searches = {} if fresh else read_stress(path)
+    searches.update(stress or {})
+    return assemble(merged, profile=profile, command=command, started=started, stress=searches)
 
 
 def environment(base_seed: int, profile: str, started: float) -> dict:

@@ -3,7 +3,7 @@
 For ``f(x) = sum_j a_j act(<W_j, x>; b_j) + c`` with a monotone, 1-Lipschitz, piecewise
 linear activation (soft threshold or ReLU with intercept), this module computes numbers
 ``L_i <= min_{||delta||_q <= eps} y_i f(x_i + delta)`` for q = 2 or inf. They are the
-certificate side of MODEL.md section 3: PGD gives the upper side.
+certificate side of docs/model.md §3: PGD gives the upper side.
 
 Two bounds, each sound on its own; :func:`certified_min_margin` returns the larger:
 

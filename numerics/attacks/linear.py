@@ -1,4 +1,4 @@
-"""Exact inner maximisation for linear scores (MODEL.md section 3).
+"""Exact inner maximisation for linear scores (docs/model.md §3).
 
 ``min_{||delta||_q <= eps} y (<v, x + delta> + c) = y (<v, x> + c) - eps ||v||_{q*}``,
 with ``q*`` the dual exponent (l2 <-> l2, l_inf <-> l1, l1 <-> l_inf). Exact.

@@ -1,4 +1,4 @@
-"""Exact l2 worst case of the pure soft-threshold net (MODEL.md section 3 and S3).
+"""Exact l2 worst case of the pure soft-threshold net (docs/model.md §3 and S3).
 
 Problem, per sample (row): feature coordinates ``v`` (d,), coefficients ``coef`` (d,) (for the
 pure net ``coef_i = y a_i``), thresholds ``b >= 0`` and radius ``eps >= 0``::
@@ -75,7 +75,8 @@ of features with ``alpha > 0``); 1000 samples at d = 4096 take about a second. G
 (``sigma > 0``: all features distinct) are *exponential* in the number of undecided features that
 form no chains (``prod (n_g + 1)`` candidates); no polynomial algorithm is claimed (for a fixed
 level the choice of dead features is a concave-of-sum knapsack). Above ``max_candidates``
-candidates in a sample a ``ValueError`` is raised; nothing is ever approximated.
+candidates in a sample :class:`numerics.errors.TooManyCandidates` (a ``ValueError``) is raised;
+nothing is ever approximated.
 """
 from __future__ import annotations
 
@@ -86,6 +87,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from ..activations import soft_threshold
+from ..errors import TooManyCandidates
 from ..networks import TwoLayerNet
 from ..validation import require_array, require_int, require_real
 
@@ -353,22 +355,38 @@ def _phi(L, tables, eps2, details=False):
 
 
 # ----------------------------------------------------------------------------------------------
-# The solver
+# The solver, in the steps of the module docstring
 # ----------------------------------------------------------------------------------------------
 
 
-def _solve(c, alpha, gap, eps, max_candidates):
-    """Optimal ``t`` (n, d) of ``max sum psi_i(t_i) s.t. ||t|| <= eps`` and diagnostics."""
-    R, d = c.shape
-    if R == 0 or d == 0:
-        z = np.zeros(R, dtype=np.int64)
-        return np.zeros((R, d)), np.full(R, np.inf), z, z, z + 1
-    eps2 = eps * eps
-    live = c > 0
-    linear = live & (gap == 0)
-    L0 = np.where(linear, c * c, 0.0).sum(axis=1)
-    wf_mask = live & (alpha > 0) & (gap > 0)
-    # Features with alpha > 0 sorted by breakpoint alpha / c (the water-filling order).
+@dataclass(frozen=True)
+class _WaterFill:
+    """Per row, the features with ``alpha > 0`` in breakpoint order ``alpha / c`` (docstring (a))."""
+
+    col: np.ndarray  # (R, m) column of the j-th such feature (0 where invalid)
+    valid: np.ndarray  # (R, m)
+    bp: np.ndarray  # (R, m) breakpoints alpha / c (inf where invalid)
+    c2: np.ndarray  # (R, m) c^2
+    alpha: np.ndarray  # (R, m)
+    a2: np.ndarray  # (R, m) alpha^2
+    ca: np.ndarray  # (R, m) c * alpha
+
+    @property
+    def m(self) -> int:
+        return self.col.shape[1]
+
+    def tables(self, act: np.ndarray, rows=slice(None)):
+        """Water-filling tables of rows ``rows`` with unpushed-feature mask ``act``."""
+        return _wf_tables(self.bp[rows], self.c2[rows], self.a2[rows], self.ca[rows], act)
+
+    def gather(self, x: np.ndarray) -> np.ndarray:
+        """``x[r, col[r, j]]`` (R, m) for a per-feature array ``x`` (R, d)."""
+        return np.take_along_axis(x, self.col, axis=1)
+
+
+def _waterfill_layout(c, alpha, gap) -> _WaterFill:
+    R = c.shape[0]
+    wf_mask = (c > 0) & (alpha > 0) & (gap > 0)
     rr, cc = np.nonzero(wf_mask)
     bk = alpha[rr, cc] / c[rr, cc]
     o = np.lexsort((bk, rr))
@@ -376,32 +394,38 @@ def _solve(c, alpha, gap, eps, max_candidates):
     cnt = np.bincount(rr, minlength=R)
     m = int(cnt.max(initial=0))
     jj = np.arange(len(rr)) - np.repeat(np.cumsum(cnt) - cnt, cnt)
-    wf_col = np.zeros((R, m), dtype=np.int64)
-    wf_col[rr, jj] = cc
-    wf_valid = np.zeros((R, m), dtype=bool)
-    wf_valid[rr, jj] = True
-    wf_bp = np.full((R, m), np.inf)
-    wf_bp[rr, jj] = bk
-    wf_c2 = np.where(wf_valid, np.take_along_axis(c * c, wf_col, axis=1), 0.0)
-    wf_alpha = np.where(wf_valid, np.take_along_axis(alpha, wf_col, axis=1), 0.0)
-    wf_a2 = wf_alpha * wf_alpha
-    wf_ca = np.sqrt(wf_c2) * wf_alpha
+    col = np.zeros((R, m), dtype=np.int64)
+    col[rr, jj] = cc
+    valid = np.zeros((R, m), dtype=bool)
+    valid[rr, jj] = True
+    bp = np.full((R, m), np.inf)
+    bp[rr, jj] = bk
+    c2 = np.where(valid, np.take_along_axis(c * c, col, axis=1), 0.0)
+    wf_alpha = np.where(valid, np.take_along_axis(alpha, col, axis=1), 0.0)
+    return _WaterFill(col, valid, bp, c2, wf_alpha, wf_alpha * wf_alpha, np.sqrt(c2) * wf_alpha)
 
-    # Docstring (b): a pushed feature must cross its dead zone. (c): bounds on the water level
-    # rule features out (cannot pay for the gap) or in (always pays); iterated to a fixpoint.
-    pushable = live & (gap > 0) & (alpha + gap < eps)
+
+def _decide_features(c, alpha, gap, eps, L0, wf: _WaterFill):
+    """Docstring (b), (c): ``(pushable, forced)`` masks (R, d) after ruling features out / in.
+
+    (b): a pushed feature must cross its dead zone within the budget. (c): bounds on the water
+    level rule features out (cannot pay for the gap) or in (always pays); iterated to a fixpoint.
+    """
+    R, d = c.shape
+    eps2 = eps * eps
+    pushable = (c > 0) & (gap > 0) & (alpha + gap < eps)
     forced = np.zeros_like(pushable)
     fr, fc = np.nonzero(pushable)  # the undecided ("free") features, as flat entries
     f_c, f_a, f_g = c[fr, fc], alpha[fr, fc], gap[fr, fc]
     L_min = L0.copy()
     for _ in range(2 * d + 2):
         L_max = L_min + np.bincount(fr, weights=f_c * f_c, minlength=R)
-        wf_cand = np.take_along_axis(pushable, wf_col, axis=1)
-        wf_forced = np.take_along_axis(forced, wf_col, axis=1)
-        never = wf_valid & ~wf_cand  # unpushed in every remaining candidate
-        maybe = wf_valid & ~wf_forced  # unpushed in some remaining candidate
-        _, _, tau_hi = _phi(L_min, _wf_tables(wf_bp, wf_c2, wf_a2, wf_ca, never), eps2, details=True)
-        _, _, tau_lo = _phi(L_max, _wf_tables(wf_bp, wf_c2, wf_a2, wf_ca, maybe), eps2, details=True)
+        wf_cand = wf.gather(pushable)
+        wf_forced = wf.gather(forced)
+        never = wf.valid & ~wf_cand  # unpushed in every remaining candidate
+        maybe = wf.valid & ~wf_forced  # unpushed in some remaining candidate
+        _, _, tau_hi = _phi(L_min, wf.tables(never), eps2, details=True)
+        _, _, tau_lo = _phi(L_max, wf.tables(maybe), eps2, details=True)
         lm = L_min[fr]
         gain_sqrt = eps * f_c / (np.sqrt(lm + f_c * f_c) + np.sqrt(lm))
         with np.errstate(invalid="ignore"):
@@ -414,14 +438,27 @@ def _solve(c, alpha, gap, eps, max_candidates):
         L_min = L_min + np.bincount(fr[into], weights=f_c[into] ** 2, minlength=R)
         keep = ~(out | into)
         fr, fc, f_c, f_a, f_g = fr[keep], fc[keep], f_c[keep], f_a[keep], f_g[keep]
-    L_min = L0 + np.where(forced, c * c, 0.0).sum(axis=1)
-    K0 = np.where(forced, c * gap, 0.0).sum(axis=1)
-    wf_forced = np.take_along_axis(forced, wf_col, axis=1)
-    pushable &= ~forced
-    dead_push = pushable & (alpha == 0)
-    alpha_push = pushable & (alpha > 0)
+    return pushable & ~forced, forced
 
-    # Chains (docstring (d)): identical (alpha, gap) for alpha > 0, identical gap for dead ones.
+
+@dataclass(frozen=True)
+class _Chains:
+    """Docstring (d): undecided features grouped into chains (gid: chain per row, rank: position)."""
+
+    gid_a: np.ndarray  # (R, d) chain of each undecided alpha > 0 feature (-1 elsewhere)
+    rank_a: np.ndarray
+    ng_a: np.ndarray  # (R,) number of alpha chains per row
+    gid_d: np.ndarray  # (R, d) chain of each undecided dead (alpha = 0) feature (-1 elsewhere)
+    rank_d: np.ndarray
+    ng_d: np.ndarray
+    sizes_a: np.ndarray  # (R, max ng_a) chain lengths
+    sizes_d: np.ndarray
+
+
+def _chains(c, alpha, gap, alpha_push, dead_push, max_candidates) -> _Chains:
+    """Identical ``(alpha, gap)`` for alpha > 0, identical gap for dead features; dead groups are
+    merged into a minimum chain cover (patience sorting) where a sample has many candidates.
+    Raises :class:`TooManyCandidates` when a sample needs more than ``max_candidates``."""
     order = _c_order(c)
     gid_a, rank_a, ng_a = _group_rows(alpha_push, [alpha, gap], order)
     gid_d, rank_d, ng_d = _group_rows(dead_push, [gap], order)
@@ -442,19 +479,78 @@ def _solve(c, alpha, gap, eps, max_candidates):
     too_many = np.nonzero(logn > math.log(max_candidates) + 1e-9)[0]
     if len(too_many):
         r = int(too_many[0])
-        raise ValueError(
+        raise TooManyCandidates(
             f"max_candidates: sample {r} needs about {math.exp(logn[r]):.3g} pushed-set candidates "
             f"(> max_candidates = {max_candidates}); the exact l2 attack is exponential in the number "
             "of pushable features that form no chains (general inputs, e.g. sigma > 0 with eps > b). "
             "Raise max_candidates, reduce d or eps, or use PGD for a bound."
         )
+    return _Chains(gid_a, rank_a, ng_a, gid_d, rank_d, ng_d, sizes_a, sizes_d)
 
-    # The longest dead chain of each row is bisected (docstring (e)); the rest are enumerated.
+
+@dataclass(frozen=True)
+class _Candidates:
+    """The enumerated candidates (docstring (d), (e)): per row, a count of pushed features for
+    every chain but the longest dead one (the digits of a mixed-radix index), and that chain's
+    count found by bisection. ``setup`` evaluates a batch of candidate indices."""
+
+    wf: _WaterFill
+    wf_forced: np.ndarray  # (R, m) forced features among the water-filling ones
+    wf_gid: np.ndarray  # (R, m) alpha chain of each water-filling feature (-1: never pushed)
+    wf_rank: np.ndarray  # (R, m)
+    L_min: np.ndarray  # (R,) linear mass: linear and forced features
+    K0: np.ndarray  # (R,) gap cost of the forced features
+    radix: np.ndarray  # (R, Ge) chain lengths + 1 of the enumerated chains
+    S2e: np.ndarray  # (R, Ge, Le + 1) prefix sums of c^2 along each enumerated chain
+    S1e: np.ndarray  # (R, Ge, Le + 1) prefix sums of c * gap
+    P2: np.ndarray  # (R, Nb + 1) the same along the bisected chain
+    P1: np.ndarray
+    nb: np.ndarray  # (R,) length of the bisected chain
+    is_big: np.ndarray  # (R, d) feature on the bisected chain
+    eidx_d: np.ndarray  # (R, d) enumerated-chain index of each dead feature off it (-1 elsewhere)
+    eps2: float
+
+    @property
+    def n_cand(self) -> np.ndarray:
+        return np.prod(self.radix, axis=1).astype(np.int64)
+
+    def setup(self, idx, starts):
+        """Rows, digits, linear mass, gap cost, unpushed mask and water-filling tables of ``idx``."""
+        Ge = self.radix.shape[1]
+        row = np.searchsorted(starts, idx, side="right") - 1
+        local = idx - starts[row]
+        digits = np.zeros((len(idx), Ge), dtype=np.int64)
+        for g in range(Ge):
+            rg = self.radix[row, g]
+            digits[:, g] = local % rg
+            local = local // rg
+        L = self.L_min[row].copy()
+        K = self.K0[row].copy()
+        for g in range(Ge):
+            L += self.S2e[row, g, digits[:, g]]
+            K += self.S1e[row, g, digits[:, g]]
+        gidr = self.wf_gid[row]
+        kpush = np.take_along_axis(digits, np.maximum(gidr, 0), axis=1) if Ge else np.zeros_like(gidr)
+        act = self.wf.valid[row] & ~self.wf_forced[row] & ((gidr < 0) | (self.wf_rank[row] >= kpush))
+        return row, digits, L, K, act, self.wf.tables(act, row)
+
+    def value(self, sel, row, L, k, tables):
+        """Value (before the gap cost K) of candidates ``sel`` with ``k`` pushed on the bisected chain."""
+        sub = tuple(x[sel] for x in tables)
+        return _phi(L[sel] + self.P2[row[sel], k], sub, self.eps2) - self.P1[row[sel], k]
+
+
+def _candidates(c, gap, eps, forced, wf: _WaterFill, ch: _Chains, L0) -> _Candidates:
+    """Docstring (e): the longest dead chain of each row is bisected; the other chains enumerated."""
+    R, _ = c.shape
+    L_min = L0 + np.where(forced, c * c, 0.0).sum(axis=1)
+    K0 = np.where(forced, c * gap, 0.0).sum(axis=1)
+    sizes_a, sizes_d, ng_a, ng_d, gid_d = ch.sizes_a, ch.sizes_d, ch.ng_a, ch.ng_d, ch.gid_d
     Gd = sizes_d.shape[1]
     big = np.argmax(sizes_d, axis=1) if Gd else np.zeros(R, dtype=np.int64)
     nb = sizes_d[np.arange(R), big] if Gd else np.zeros(R, dtype=np.int64)
     is_big = (gid_d >= 0) & (gid_d == big[:, None])
-    # Enumerated groups per row: alpha groups first, then dead groups except the big one.
+    # Enumerated chains per row: alpha chains first, then dead chains except the big one.
     eidx_d = np.where((gid_d >= 0) & ~is_big, ng_a[:, None] + gid_d - (gid_d > big[:, None]), -1)
     n_enum = ng_a + np.maximum(ng_d - 1, 0)
     Ge = int(n_enum.max(initial=0))
@@ -471,7 +567,7 @@ def _solve(c, alpha, gap, eps, max_candidates):
     cg = c * gap
     S2e = np.zeros((R, Ge, Le + 1))
     S1e = np.zeros((R, Ge, Le + 1))
-    for gid_x, rank_x in ((np.where(gid_a >= 0, gid_a, -1), rank_a), (eidx_d, rank_d)):
+    for gid_x, rank_x in ((np.where(ch.gid_a >= 0, ch.gid_a, -1), ch.rank_a), (eidx_d, ch.rank_d)):
         rr, cc = np.nonzero(gid_x >= 0)
         S2e[rr, gid_x[rr, cc], rank_x[rr, cc] + 1] = c2[rr, cc]
         S1e[rr, gid_x[rr, cc], rank_x[rr, cc] + 1] = cg[rr, cc]
@@ -481,89 +577,98 @@ def _solve(c, alpha, gap, eps, max_candidates):
     P2 = np.zeros((R, Nb + 1))
     P1 = np.zeros((R, Nb + 1))
     rr, cc = np.nonzero(is_big)
-    P2[rr, rank_d[rr, cc] + 1] = c2[rr, cc]
-    P1[rr, rank_d[rr, cc] + 1] = cg[rr, cc]
+    P2[rr, ch.rank_d[rr, cc] + 1] = c2[rr, cc]
+    P1[rr, ch.rank_d[rr, cc] + 1] = cg[rr, cc]
     P2 = np.cumsum(P2, axis=1)
     P1 = np.cumsum(P1, axis=1)
 
-    wf_gid = np.where(wf_valid, np.take_along_axis(gid_a, wf_col, axis=1), -1)  # -1: never pushed
-    wf_rank = np.take_along_axis(rank_a, wf_col, axis=1)
+    wf_gid = np.where(wf.valid, wf.gather(ch.gid_a), -1)  # -1: never pushed
+    wf_rank = wf.gather(ch.rank_a)
+    return _Candidates(wf, wf.gather(forced), wf_gid, wf_rank, L_min, K0, sizes_e + 1, S2e, S1e, P2, P1, nb,
+                       is_big, eidx_d, eps * eps)
 
-    radix = sizes_e + 1
-    n_cand = np.prod(radix, axis=1).astype(np.int64)
+
+def _best_candidates(cand: _Candidates) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Best candidate index per row and its bisected count (docstring (e)), in memory-bounded
+    blocks of whole samples (about ``_CHUNK_ELEMENTS`` table entries each); ties: the first."""
+    n_cand = cand.n_cand
+    R = n_cand.size
     starts = np.concatenate([[0], np.cumsum(n_cand)[:-1]])
-
-    def setup(idx):
-        row = np.searchsorted(starts, idx, side="right") - 1
-        local = idx - starts[row]
-        digits = np.zeros((len(idx), Ge), dtype=np.int64)
-        for g in range(Ge):
-            rg = radix[row, g]
-            digits[:, g] = local % rg
-            local = local // rg
-        L = L_min[row].copy()
-        K = K0[row].copy()
-        for g in range(Ge):
-            L += S2e[row, g, digits[:, g]]
-            K += S1e[row, g, digits[:, g]]
-        gidr = wf_gid[row]
-        kpush = np.take_along_axis(digits, np.maximum(gidr, 0), axis=1) if Ge else np.zeros_like(gidr)
-        act = wf_valid[row] & ~wf_forced[row] & ((gidr < 0) | (wf_rank[row] >= kpush))
-        tables = _wf_tables(wf_bp[row], wf_c2[row], wf_a2[row], wf_ca[row], act)
-        return row, digits, L, K, act, tables
-
-    def value(sel, row, L, k, tables):
-        sub = tuple(x[sel] for x in tables)
-        return _phi(L[sel] + P2[row[sel], k], sub, eps2) - P1[row[sel], k]
-
-    # Blocks of whole samples, about _CHUNK_ELEMENTS table entries each (memory stays bounded).
     best = np.empty(R, dtype=np.int64)
     best_kb = np.empty(R, dtype=np.int64)
     ends = np.cumsum(n_cand)
-    chunk = max(1, _CHUNK_ELEMENTS // (m + 1))
+    chunk = max(1, _CHUNK_ELEMENTS // (cand.wf.m + 1))
     r0 = 0
     while r0 < R:
         r1 = max(r0 + 1, int(np.searchsorted(ends, starts[r0] + chunk, side="right")))
         idx = np.arange(starts[r0], ends[r1 - 1])
-        row, digits, L, K, act, tables = setup(idx)
+        row, digits, L, K, act, tables = cand.setup(idx, starts)
         lo = np.zeros(len(idx), dtype=np.int64)
-        hi = nb[row].copy()
+        hi = cand.nb[row].copy()
         while True:
             sel = np.nonzero(lo < hi)[0]
             if not len(sel):
                 break
             mid = (lo[sel] + hi[sel]) // 2
-            up = value(sel, row, L, mid + 1, tables) - value(sel, row, L, mid, tables) > 0
+            up = cand.value(sel, row, L, mid + 1, tables) - cand.value(sel, row, L, mid, tables) > 0
             lo[sel] = np.where(up, mid + 1, lo[sel])
             hi[sel] = np.where(up, hi[sel], mid)
-        F = value(np.arange(len(idx)), row, L, lo, tables) - K
-        # Best candidate per sample (the first one on ties).
+        F = cand.value(np.arange(len(idx)), row, L, lo, tables) - K
         seg = starts[r0:r1] - starts[r0]
         hit = np.nonzero(F >= np.maximum.reduceat(F, seg)[row - r0])[0]
         _, first = np.unique(row[hit], return_index=True)
         best[r0:r1] = idx[hit[first]]
         best_kb[r0:r1] = lo[hit[first]]
         r0 = r1
+    return best, best_kb, starts
 
-    # Rebuild the optimal t of the best candidates.
-    row, digits, L, K, act, tables = setup(best)
-    kb = best_kb
-    _, ns, tau = _phi(L + P2[row, kb], tables, eps2, details=True)
+
+def _optimal_t(c, alpha, gap, eps, linear, forced, dead_push, ch: _Chains, cand: _Candidates, best, kb,
+               starts):
+    """Rebuild the optimal ``t`` (R, d) of the best candidates, with the water level and counts."""
+    wf = cand.wf
+    row, digits, L, K, act, tables = cand.setup(best, starts)
+    _, ns, tau = _phi(L + cand.P2[row, kb], tables, cand.eps2, details=True)
     tau_f = np.where(np.isfinite(tau), tau, 0.0)[:, None]
     t = np.where(linear, c * tau_f, 0.0)
-    j = np.arange(m)[None, :]
-    t_wf = np.where(act & (j < ns[:, None]), wf_alpha, np.sqrt(wf_c2) * tau_f)
-    rr, jj = np.nonzero(wf_valid)
-    t[rr, wf_col[rr, jj]] = t_wf[rr, jj]
-    k_dead = np.take_along_axis(digits, np.maximum(eidx_d, 0), axis=1) if Ge else np.zeros_like(eidx_d)
-    pushed_dead = dead_push & np.where(is_big, rank_d < kb[:, None], (eidx_d >= 0) & (rank_d < k_dead))
+    j = np.arange(wf.m)[None, :]
+    t_wf = np.where(act & (j < ns[:, None]), wf.alpha, np.sqrt(wf.c2) * tau_f)
+    rr, jj = np.nonzero(wf.valid)
+    t[rr, wf.col[rr, jj]] = t_wf[rr, jj]
+    Ge = cand.radix.shape[1]
+    k_dead = np.take_along_axis(digits, np.maximum(cand.eidx_d, 0), axis=1) if Ge else np.zeros_like(cand.eidx_d)
+    rank_d = ch.rank_d
+    pushed_dead = dead_push & np.where(cand.is_big, rank_d < kb[:, None], (cand.eidx_d >= 0) & (rank_d < k_dead))
     t = np.where(pushed_dead | forced, c * tau_f, t)
     norm = np.sqrt((t * t).sum(axis=1))
     with np.errstate(divide="ignore", invalid="ignore"):
         t *= np.where(norm > eps, eps / np.where(norm > 0, norm, 1.0), 1.0)[:, None]  # rounding only
     n_pushed = np.count_nonzero((gap > 0) & (t > alpha + gap), axis=1)
     n_sat = np.count_nonzero(act & (j < ns[:, None]), axis=1)
-    return t, tau, n_pushed, n_sat, n_cand
+    return t, tau, n_pushed, n_sat
+
+
+def _solve(c, alpha, gap, eps, max_candidates):
+    """Optimal ``t`` (n, d) of ``max sum psi_i(t_i) s.t. ||t|| <= eps`` and diagnostics.
+
+    Steps (module docstring): water-filling layout (a); deciding features by crossing and level
+    bounds (b, c); chains (d); candidates, the longest dead chain bisected (e); the best candidate
+    per sample; its optimal t. Returns ``(t, tau, n_pushed, n_saturated, n_candidates)``.
+    """
+    R, d = c.shape
+    if R == 0 or d == 0:
+        z = np.zeros(R, dtype=np.int64)
+        return np.zeros((R, d)), np.full(R, np.inf), z, z, z + 1
+    linear = (c > 0) & (gap == 0)
+    L0 = np.where(linear, c * c, 0.0).sum(axis=1)
+    wf = _waterfill_layout(c, alpha, gap)
+    pushable, forced = _decide_features(c, alpha, gap, eps, L0, wf)
+    dead_push = pushable & (alpha == 0)
+    ch = _chains(c, alpha, gap, pushable & (alpha > 0), dead_push, max_candidates)
+    cand = _candidates(c, gap, eps, forced, wf, ch, L0)
+    best, kb, starts = _best_candidates(cand)
+    t, tau, n_pushed, n_sat = _optimal_t(c, alpha, gap, eps, linear, forced, dead_push, ch, cand, best, kb, starts)
+    return t, tau, n_pushed, n_sat, cand.n_cand
 
 
 # ----------------------------------------------------------------------------------------------
@@ -583,8 +688,9 @@ def pure_l2_min_margin(coef, v, b, eps: float, *, offset=0.0, max_candidates: in
 
     coef, v: (n, d) or (d,) (broadcast against each other); b: scalar, (d,) or (n, d), ``>= 0``;
     offset: scalar or (n,) added to every margin (``y c`` for a net with output bias c).
-    Exact by the algorithm of the module docstring; ``ValueError`` (naming ``max_candidates``)
-    when a sample needs more than ``max_candidates`` enumerated pushed sets. 1-D inputs give
+    Exact by the algorithm of the module docstring; :class:`numerics.errors.TooManyCandidates`
+    (a ``ValueError`` naming ``max_candidates``) when a sample needs more than ``max_candidates``
+    enumerated pushed sets. 1-D inputs give
     scalar-shaped results (``margin`` shape ``()``, ``u`` shape ``(d,)``).
     """
     eps = require_real("eps", eps, low=0.0)

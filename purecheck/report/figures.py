@@ -8,7 +8,9 @@ Kinds (validated by :mod:`purecheck.report.schema`):
   count over the range of all finite values, default 20, or explicit edges), optional
   per-value ``weights`` and ``density``; null/non-finite values are dropped;
 - ``heatmap``: ``z[i][j]`` at column ``x[j]``, row ``y[i]`` (first row at the bottom),
-  optional per-cell ``text`` labels; null cells are blank.
+  optional per-cell ``text`` labels; null cells are blank; ``colorbar: false`` drops the bar;
+- ``scatter``: markers at ``(x, y)`` per series (optional ``color`` and ``marker``); string
+  y values are categories (in ``ycategories`` order, else first appearance).
 ``hlines``/``vlines`` (``[{"y"|"x": v, "label": s}]``) add dashed reference lines.
 
 Determinism: figures are built with the object-oriented API (no pyplot state, no
@@ -19,6 +21,7 @@ matplotlibrc cannot change the bytes), and saved as PNG at a fixed dpi with the
 from __future__ import annotations
 
 import io
+import textwrap
 import warnings
 from contextlib import contextmanager
 from typing import Any, Iterator
@@ -44,6 +47,7 @@ _RC = {
     "figure.dpi": DPI,
 }
 PNG_METADATA = {"Software": None}
+TITLE_WIDTH = 70  # characters per title line (the title is 10.8 pt, over axes narrower than the 6.4 in figure)
 
 
 @contextmanager
@@ -59,9 +63,11 @@ def build_figure(spec: dict) -> Figure:
     with _style():
         fig = Figure(figsize=FIGSIZE, dpi=DPI, layout="constrained")
         ax = fig.add_subplot()
-        {"curves": _curves, "histogram": _histogram, "heatmap": _heatmap}[spec["kind"]](fig, ax, spec)
+        {"curves": _curves, "histogram": _histogram, "heatmap": _heatmap, "scatter": _scatter}[
+            spec["kind"]](fig, ax, spec)
         if spec.get("title"):
-            ax.set_title(spec["title"])
+            # A long title would run past the figure's edge: wrap it onto at most three lines.
+            ax.set_title("\n".join(textwrap.wrap(spec["title"], TITLE_WIDTH, max_lines=3, placeholder=" …")))
         if spec.get("xlabel"):
             ax.set_xlabel(spec["xlabel"])
         if spec.get("ylabel"):
@@ -114,12 +120,18 @@ def _no_data(ax) -> None:
     ax.text(0.5, 0.5, "no data", transform=ax.transAxes, ha="center", va="center", color="0.4")
 
 
-def _curves(fig: Figure, ax, spec: dict) -> None:
-    categories: list[str] = []
+def _categories(spec: dict, coord: str, first: list[str] | None = None) -> list[str]:
+    """String values of ``coord`` over all series' points, in order of first appearance (after ``first``)."""
+    categories = list(first or [])
     for series in spec["series"]:
         for p in series["points"]:
-            if isinstance(p["x"], str) and p["x"] not in categories:
-                categories.append(p["x"])
+            if isinstance(p[coord], str) and p[coord] not in categories:
+                categories.append(p[coord])
+    return categories
+
+
+def _curves(fig: Figure, ax, spec: dict) -> None:
+    categories = _categories(spec, "x")
     drawn = False
     for i, series in enumerate(spec["series"]):
         points = series["points"]
@@ -214,7 +226,8 @@ def _heatmap(fig: Figure, ax, spec: dict) -> None:
     ax.grid(False)
     _thin_ticks(ax.set_xticks, nx, _tick_labels(spec["x"]))
     _thin_ticks(ax.set_yticks, ny, _tick_labels(spec["y"]))
-    fig.colorbar(im, ax=ax, label=spec.get("zlabel") or None)
+    if spec.get("colorbar", True):
+        fig.colorbar(im, ax=ax, label=spec.get("zlabel") or None)
     text = spec.get("text")
     if text is not None:
         norm = im.norm
@@ -230,3 +243,26 @@ def _heatmap(fig: Figure, ax, spec: dict) -> None:
                 ax.text(j, i, label if isinstance(label, str) else _tick_labels([label])[0],
                         ha="center", va="center", fontsize=size,
                         color="white" if shade < 0.5 else "black")
+
+
+def _scatter(fig: Figure, ax, spec: dict) -> None:
+    categories = _categories(spec, "y", spec.get("ycategories"))
+    drawn = False
+    for i, series in enumerate(spec["series"]):
+        points = series["points"]
+        if not points:
+            continue
+        x = _floats([p["x"] for p in points])
+        y = np.array([categories.index(p["y"]) if isinstance(p["y"], str) else float(p["y"]) for p in points],
+                     dtype=float)
+        ax.scatter(x, y, s=28, color=series.get("color") or f"C{i % 10}", marker=series.get("marker") or "o",
+                   label=series.get("label") or None, zorder=3)
+        drawn = True
+    _scales(ax, spec)
+    if categories:
+        ax.set_yticks(range(len(categories)), categories)
+        ax.set_ylim(-0.5, len(categories) - 0.5)
+    _reference_lines(ax, spec)
+    if not drawn:
+        _no_data(ax)
+    _legend(ax)

@@ -7,8 +7,11 @@ Conventions:
   ``v [lo, hi] (method, 99%, n=N)``, an exact number with lower = upper = value as
   ``v (exact)``; a missing bound prints as ``?``;
 - free-form evidence becomes a tree of :class:`Text`, :class:`Mapping`, :class:`Records`
-  (a list of objects, shown as a table with the union of their keys as columns) and
-  :class:`Sequence` nodes, which the Markdown and HTML templates render.
+  (a list of objects, shown as a table with the union of their keys as columns),
+  :class:`Sequence` and :class:`Block` nodes, which the Markdown and HTML templates render;
+  below ``max_depth`` levels of nesting a value becomes a :class:`Block`: indented text
+  (:func:`pretty_text`, YAML-like, intervals on one line) shown in a wrapping box, so no
+  evidence renders as tables nested five deep.
 """
 from __future__ import annotations
 
@@ -119,14 +122,47 @@ class Sequence:
         return all(isinstance(x, Text) and x.details is None for x in self.items)
 
 
-Node = Union[Text, Mapping, Records, Sequence]
+@dataclass(frozen=True)
+class Block:
+    """A nested value as indented text (see :func:`pretty_text`)."""
+    text: str
+    tag: str = "block"
 
 
-def evidence_tree(v: Any, *, max_rows: int | None = None) -> Node:
+Node = Union[Text, Mapping, Records, Sequence, Block]
+INLINE_WIDTH = 100  # an object or list whose one-line form is at most this long stays on one line
+
+
+def pretty_text(v: Any, indent: str = "") -> str:
+    """A JSON value as readable indented text: ``key: value`` lines, intervals and short objects on one line."""
+    if isinstance(v, dict) and not is_interval(v) and v:
+        one = fmt_inline(v)
+        if len(one) <= INLINE_WIDTH and all(_is_scalar(x) or is_interval(x) for x in v.values()):
+            return one
+        lines = []
+        for k, x in v.items():
+            body = pretty_text(x, indent + "  ")
+            sep = "\n" if "\n" in body or (isinstance(x, (dict, list)) and body.startswith(indent + "  ")) else " "
+            lines.append(f"{indent}{k}:{sep}{body}" if sep == " " else f"{indent}{k}:\n{body}")
+        return "\n".join(lines)
+    if isinstance(v, list) and v and not all(_is_scalar(x) or is_interval(x) for x in v):
+        one = fmt_inline(v)
+        if len(one) <= INLINE_WIDTH:
+            return one
+        return "\n".join(f"{indent}- " + pretty_text(x, indent + "  ").lstrip() for x in v)
+    return fmt_inline(v)
+
+
+def evidence_tree(v: Any, *, max_rows: int | None = None, max_depth: int | None = None) -> Node:
     """Build the display tree of a JSON value (see module docstring).
 
-    ``max_rows`` caps the rows of a Records table (``total`` keeps the full count).
+    ``max_rows`` caps the rows of a Records table (``total`` keeps the full count);
+    ``max_depth`` levels of objects and lists are tables, deeper values are :class:`Block` text.
     """
+    if max_depth is not None and max_depth <= 0 and isinstance(v, (dict, list)) and v and not is_interval(v):
+        if not all(_is_scalar(x) or is_interval(x) for x in (v.values() if isinstance(v, dict) else v)):
+            return Block(pretty_text(v))
+    deeper = None if max_depth is None else max_depth - 1
     if is_interval(v):
         extra = {k: x for k, x in v.items() if k not in (*INTERVAL_KEYS, "level", "n", "details")}
         details = dict(v["details"]) if isinstance(v.get("details"), dict) else {}
@@ -134,12 +170,12 @@ def evidence_tree(v: Any, *, max_rows: int | None = None) -> Node:
         return Text(fmt_interval(v), "interval",
                     evidence_tree(details) if details else None)  # type: ignore[arg-type]
     if isinstance(v, dict):
-        return Mapping([(str(k), evidence_tree(x, max_rows=max_rows)) for k, x in v.items()])
+        return Mapping([(str(k), evidence_tree(x, max_rows=max_rows, max_depth=deeper)) for k, x in v.items()])
     if isinstance(v, list):
         if v and all(isinstance(x, dict) for x in v) and not all(is_interval(x) for x in v):
             return records(v, max_rows=max_rows)
         shown = v if len(v) <= MAX_INLINE_ITEMS or not all(_is_scalar(x) for x in v) else v[:MAX_INLINE_ITEMS]
-        return Sequence([evidence_tree(x, max_rows=max_rows) for x in shown], len(v))
+        return Sequence([evidence_tree(x, max_rows=max_rows, max_depth=deeper) for x in shown], len(v))
     if v is None:
         return Text("null", "null")
     if isinstance(v, bool):
@@ -202,6 +238,8 @@ def tree_markdown(node: Node, indent: str = "") -> str:
         return out
     if isinstance(node, Records):
         return _records_markdown(node, indent)
+    if isinstance(node, Block):
+        return _block_markdown(node, indent)
     if isinstance(node, Sequence):
         if node.inline:
             return f"{indent}- {_sequence_inline(node)}"
@@ -223,6 +261,8 @@ def _item_markdown(key: str, node: Node, indent: str) -> str:
     if isinstance(node, Records):
         # A table inside a list item needs a blank line and the item's indentation.
         return f"{head}\n\n{_records_markdown(node, indent + '  ')}\n"
+    if isinstance(node, Block):
+        return f"{head}\n\n{_block_markdown(node, indent + '  ')}\n"
     return f"{head}\n{tree_markdown(node, indent + '  ')}"
 
 
@@ -236,3 +276,11 @@ def _records_markdown(node: Records, indent: str) -> str:
     if node.total > len(node.rows):
         out += f"\n\n{indent}({len(node.rows)} of {node.total} rows shown)"
     return out
+
+
+def _block_markdown(node: Block, indent: str) -> str:
+    fence = "```"
+    while fence in node.text:
+        fence += "`"
+    body = "\n".join(indent + line for line in node.text.splitlines())
+    return f"{indent}{fence}text\n{body}\n{indent}{fence}"

@@ -1,21 +1,33 @@
-"""Load and validate a results file (schema 1) before anything is rendered.
+"""Load and validate a results file (schema 1 or 2) before anything is rendered.
 
 Validation is structural: required keys are present and have the right JSON types, and
 verdicts take their allowed values. It returns a *normalised copy* in which every optional
 key is present (with an empty default), so the renderer never has to guess. Any problem
 raises :class:`ReportInputError` whose message names the offending place, e.g.
 ``claims[1] (P4).controls[0]: missing key 'observed'``.
+
+Schema 2 adds, per claim, ``paper_claims``, ``scope``, ``scope_note``, ``differences``,
+``params``, ``overrides``, ``match``, ``stamp``, ``regions``, ``scaling`` and
+``robustness_audit`` (controls gain ``overrides``), and at the top level ``paper_claims``,
+``spec`` and ``stress``. A schema-1 file gets them derived where the old fields allow
+(``paper_claims`` parsed from ``paper_claim``, the scope from its "(tool)" / "beyond the
+paper" wording, ``match`` from verdict and expected, ``stamp`` from the environment) and
+empty otherwise; ``derived`` lists what was filled in that way so the report can say so.
 """
 from __future__ import annotations
 
 import copy
 import json
+import re
 from pathlib import Path
 from typing import Any
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2                 # the newest schema this report reads
+SCHEMA_VERSIONS = (1, 2)
 VERDICTS = ("pass", "fail", "inconclusive")
-FIGURE_KINDS = ("curves", "histogram", "heatmap")
+SCOPES = ("paper", "extension", "lemma", "beyond")
+FIGURE_KINDS = ("curves", "histogram", "heatmap", "scatter")
+_PAPER_CLAIM_ID = re.compile(r"\bC\d+\b")
 
 REQUIRED_TOP = ("schema", "profile", "command", "environment", "claims")
 REQUIRED_CLAIM = ("id", "paper_claim", "title", "statement", "verdict", "expected", "method", "replay")
@@ -23,12 +35,15 @@ REQUIRED_CLAIM = ("id", "paper_claim", "title", "statement", "verdict", "expecte
 OPTIONAL_CLAIM: dict[str, Any] = {
     "regime": "", "module": None, "expected_reason": None, "evidence": {}, "key_numbers": [],
     "counterexample": None, "controls": [], "examples": None, "drawn_examples": [], "n_examples": None, "figures": [],
-    "runtime_s": None,
+    "runtime_s": None, "message": None, "conditions": [],
+    # schema 2
+    "scope_note": None, "differences": [], "params": {}, "overrides": {}, "regions": [], "scaling": [],
+    "robustness_audit": [],
 }
 
 
 class ReportInputError(ValueError):
-    """The results file is missing, unreadable, not JSON, or does not follow schema 1."""
+    """The results file is missing, unreadable, not JSON, or does not follow schema 1 or 2."""
 
 
 def load_results(path: Path | str) -> dict:
@@ -53,16 +68,16 @@ def load_results(path: Path | str) -> dict:
 
 
 def validate_results(data: Any) -> dict:
-    """Check ``data`` against schema 1 and return a normalised deep copy."""
+    """Check ``data`` against schema 1 or 2 and return a normalised deep copy."""
     if not isinstance(data, dict):
         raise ReportInputError(f"top level must be a JSON object, got {_jtype(data)}")
     if "schema" not in data:
-        raise ReportInputError("missing key 'schema' (expected schema version 1)")
+        raise ReportInputError("missing key 'schema' (expected schema version 1 or 2)")
     version = data["schema"]
     # bool is an int in Python; `true` is not a schema version.
-    if isinstance(version, bool) or version != SCHEMA_VERSION:
+    if isinstance(version, bool) or version not in SCHEMA_VERSIONS:
         raise ReportInputError(
-            f"unsupported schema version {json.dumps(version)} (this purecheck reads schema {SCHEMA_VERSION})")
+            f"unsupported schema version {json.dumps(version)} (this purecheck reads schema 1 or 2)")
     _require_keys(data, REQUIRED_TOP, "top level")
     out = copy.deepcopy(data)
     _require_type(out["profile"], str, "profile")
@@ -71,6 +86,11 @@ def validate_results(data: Any) -> dict:
     _require_type(out["claims"], list, "claims")
     out.setdefault("assumptions", [])
     _require_type(out["assumptions"], list, "assumptions")
+    out["derived"] = []  # schema-2 fields this file lacks and the report derived (shown as a caveat)
+    out.setdefault("spec", None)
+    _require_type(out["spec"], (str, type(None)), "spec")
+    out.setdefault("stress", {})
+    _require_type(out["stress"], dict, "stress")
 
     seen_claims: set[str] = set()
     seen_figures: dict[str, str] = {}
@@ -79,7 +99,7 @@ def validate_results(data: Any) -> dict:
         _require_type(claim, dict, where)
         if isinstance(claim.get("id"), str):
             where = f"claims[{i}] ({claim['id']})"
-        _validate_claim(claim, where)
+        _validate_claim(claim, where, out)
         if claim["id"] in seen_claims:
             raise ReportInputError(f"{where}: duplicate claim id {claim['id']!r}")
         seen_claims.add(claim["id"])
@@ -99,7 +119,52 @@ def validate_results(data: Any) -> dict:
         _require_type(item["text"], str, f"{where}.text")
         item.setdefault("why", None)
         _require_type(item["why"], (str, type(None)), f"{where}.why")
+
+    _validate_paper_claims(out)
+    for key, stress in out["stress"].items():
+        _validate_stress(stress, f"stress[{json.dumps(key)}]")
+    out["derived"] = sorted(set(out["derived"]))
     return out
+
+
+def paper_claim_ids(text: str) -> list[str]:
+    """The paper-claim ids (``C1``, ``C2`` ...) named in a schema-1 ``paper_claim`` string."""
+    return list(dict.fromkeys(_PAPER_CLAIM_ID.findall(text)))
+
+
+def scope_from_text(text: str) -> str:
+    """A schema-1 claim's scope from its ``paper_claim`` wording ("(tool)", "beyond the paper")."""
+    lowered = text.lower()
+    if "beyond" in lowered or not paper_claim_ids(text):
+        return "beyond"
+    return "lemma" if "tool" in lowered else "paper"
+
+
+def _validate_paper_claims(out: dict) -> None:
+    if "paper_claims" not in out:
+        ids = sorted({c for claim in out["claims"] for c in claim["paper_claims"]},
+                     key=lambda c: (len(c), c))
+        out["paper_claims"] = [{"id": c, "text": None, "source": None} for c in ids]
+        out["derived"].append("paper_claims")
+    _require_type(out["paper_claims"], list, "paper_claims")
+    seen: set[str] = set()
+    for i, item in enumerate(out["paper_claims"]):
+        where = f"paper_claims[{i}]"
+        _require_type(item, dict, where)
+        _require_keys(item, ("id",), where)
+        _require_type(item["id"], str, f"{where}.id")
+        if item["id"] in seen:
+            raise ReportInputError(f"{where}: duplicate paper claim id {item['id']!r}")
+        seen.add(item["id"])
+        for key in ("text", "source"):
+            item.setdefault(key, None)
+            _require_type(item[key], (str, type(None)), f"{where}.{key}")
+
+def validate_figure(spec: Any, where: str = "figure") -> dict:
+    """Validate one figure spec and return a normalised copy (used for the report's derived figures)."""
+    spec = copy.deepcopy(spec)
+    _validate_figure(spec, where)
+    return spec
 
 
 def figure_filename(figure_id: str) -> str:
@@ -110,7 +175,7 @@ def figure_filename(figure_id: str) -> str:
 
 # --------------------------------------------------------------------------- claims
 
-def _validate_claim(claim: dict, where: str) -> None:
+def _validate_claim(claim: dict, where: str, top: dict) -> None:
     _require_keys(claim, REQUIRED_CLAIM, where)
     for key in ("id", "paper_claim", "title", "statement", "method", "replay"):
         _require_type(claim[key], str, f"{where}.{key}")
@@ -175,6 +240,158 @@ def _validate_claim(claim: dict, where: str) -> None:
     _require_type(claim["figures"], list, f"{where}.figures")
     for k, fig in enumerate(claim["figures"]):
         _validate_figure(fig, f"{where}.figures[{k}]")
+    _require_type(claim["message"], (str, type(None)), f"{where}.message")
+    _require_type(claim["conditions"], list, f"{where}.conditions")
+    for k, cond in enumerate(claim["conditions"]):
+        w = f"{where}.conditions[{k}]"
+        _require_type(cond, dict, w)
+        _require_keys(cond, ("name",), w)
+        for key in ("estimate", "side", "threshold", "verdict"):
+            cond.setdefault(key, None)
+    _validate_schema2_claim(claim, where, top)
+
+
+def _validate_schema2_claim(claim: dict, where: str, top: dict) -> None:
+    """The schema-2 fields of one claim (derived from schema-1 fields where they are missing)."""
+    derived = top["derived"]
+    if "paper_claims" not in claim:
+        claim["paper_claims"] = paper_claim_ids(claim["paper_claim"])
+        derived.append("paper_claims")
+    _require_type(claim["paper_claims"], list, f"{where}.paper_claims")
+    for k, cid in enumerate(claim["paper_claims"]):
+        _require_type(cid, str, f"{where}.paper_claims[{k}]")
+    if "scope" not in claim:
+        claim["scope"] = scope_from_text(claim["paper_claim"])
+        derived.append("scope")
+    if claim["scope"] not in SCOPES:
+        raise ReportInputError(f"{where}.scope: must be one of {', '.join(SCOPES)}, got {json.dumps(claim['scope'])}")
+    _require_type(claim["scope_note"], (str, type(None)), f"{where}.scope_note")
+    _require_type(claim["differences"], list, f"{where}.differences")
+    for k, text in enumerate(claim["differences"]):
+        _require_type(text, str, f"{where}.differences[{k}]")
+    _require_type(claim["params"], dict, f"{where}.params")
+    _require_type(claim["overrides"], dict, f"{where}.overrides")
+    for key, item in list(claim["overrides"].items()):
+        # {"train.eps": {"value": 0.3, "default": 0.4}}; a bare value is accepted as the value.
+        if not (isinstance(item, dict) and "value" in item):
+            item = {"value": item, "default": None}
+        item.setdefault("default", None)
+        claim["overrides"][key] = item
+    effective_expected = "pass" if claim["overrides"] else claim["expected"]
+    if claim.get("match") is None:
+        claim["match"] = {"matches": claim["verdict"] == effective_expected, "expected": effective_expected,
+                          "verdict": claim["verdict"], "overridden": bool(claim["overrides"])}
+        derived.append("match")
+    m = claim["match"]
+    _require_type(m, dict, f"{where}.match")
+    _require_keys(m, ("matches",), f"{where}.match")
+    _require_type(m["matches"], bool, f"{where}.match.matches")
+    m.setdefault("expected", effective_expected)
+    m.setdefault("verdict", claim["verdict"])
+    m.setdefault("overridden", bool(claim["overrides"]))
+    if claim.get("stamp") is None:
+        env = top["environment"]
+        claim["stamp"] = {"commit": env.get("commit"), "dirty": env.get("dirty"), "profile": top["profile"],
+                          "started": env.get("started"), "command": top["command"]}
+        derived.append("stamp")
+    _require_type(claim["stamp"], dict, f"{where}.stamp")
+    for key in ("commit", "dirty", "profile", "started", "command"):
+        claim["stamp"].setdefault(key, None)
+    for k, control in enumerate(claim["controls"]):
+        control.setdefault("overrides", {})
+        _require_type(control["overrides"], dict, f"{where}.controls[{k}].overrides")
+    _require_type(claim["regions"], list, f"{where}.regions")
+    for k, region in enumerate(claim["regions"]):
+        _validate_region(region, f"{where}.regions[{k}]")
+    _require_type(claim["scaling"], list, f"{where}.scaling")
+    for k, scaling in enumerate(claim["scaling"]):
+        _validate_scaling(scaling, f"{where}.scaling[{k}]")
+    _require_type(claim["robustness_audit"], list, f"{where}.robustness_audit")
+    for k, row in enumerate(claim["robustness_audit"]):
+        _require_type(row, dict, f"{where}.robustness_audit[{k}]")
+
+
+def _validate_verdict(v: Any, where: str) -> None:
+    if v not in VERDICTS:
+        raise ReportInputError(f"{where}: must be one of {', '.join(VERDICTS)}, got {json.dumps(v)}")
+
+
+def _validate_point(point: Any, where: str, *, params: bool = True) -> None:
+    """A grid/stress point: ``{"params": {...}, "verdict", "numbers": {...}}`` (numbers optional)."""
+    _require_type(point, dict, where)
+    _require_keys(point, ("params", "verdict") if params else ("verdict",), where)
+    if params:
+        _require_type(point["params"], dict, f"{where}.params")
+    _validate_verdict(point["verdict"], f"{where}.verdict")
+    point.setdefault("numbers", {})
+    _require_type(point["numbers"], dict, f"{where}.numbers")
+
+
+def _validate_region(region: Any, where: str) -> None:
+    _require_type(region, dict, where)
+    _require_keys(region, ("id", "axes", "cells"), where)
+    _require_type(region["id"], str, f"{where}.id")
+    _require_type(region["axes"], list, f"{where}.axes")
+    for k, axis in enumerate(region["axes"]):
+        _require_type(axis, str, f"{where}.axes[{k}]")
+    _require_type(region["cells"], list, f"{where}.cells")
+    for k, cell in enumerate(region["cells"]):
+        _validate_point(cell, f"{where}.cells[{k}]")
+        cell.setdefault("headline", False)
+        _require_type(cell["headline"], bool, f"{where}.cells[{k}].headline")
+    for key in ("title", "holds_in"):
+        region.setdefault(key, None)
+        _require_type(region[key], (str, type(None)), f"{where}.{key}")
+    region.setdefault("headline", None)
+    _require_type(region["headline"], (dict, type(None)), f"{where}.headline")
+    region.setdefault("smallest_counterexample", None)
+    if region["smallest_counterexample"] is not None:
+        _validate_point(region["smallest_counterexample"], f"{where}.smallest_counterexample")
+
+
+def _validate_scaling(scaling: Any, where: str) -> None:
+    _require_type(scaling, dict, where)
+    _require_keys(scaling, ("id", "x", "points"), where)
+    _require_type(scaling["id"], str, f"{where}.id")
+    _require_type(scaling["x"], str, f"{where}.x")
+    for key in ("title", "law"):
+        scaling.setdefault(key, None)
+        _require_type(scaling[key], (str, type(None)), f"{where}.{key}")
+    _require_type(scaling["points"], list, f"{where}.points")
+    for k, point in enumerate(scaling["points"]):
+        _validate_point(point, f"{where}.points[{k}]", params=False)
+    scaling.setdefault("slopes", [])
+    _require_type(scaling["slopes"], list, f"{where}.slopes")
+    for k, slope in enumerate(scaling["slopes"]):
+        w = f"{where}.slopes[{k}]"
+        _require_type(slope, dict, w)
+        _require_keys(slope, ("name", "value"), w)
+        _validate_interval(slope, w)
+    scaling.setdefault("first_failure", None)
+    _require_type(scaling["first_failure"], (dict, type(None)), f"{where}.first_failure")
+
+
+def _validate_stress(stress: Any, where: str) -> None:
+    _require_type(stress, dict, where)
+    _require_keys(stress, ("varied", "points"), where)
+    _require_type(stress["varied"], dict, f"{where}.varied")
+    _require_type(stress["points"], list, f"{where}.points")
+    for k, point in enumerate(stress["points"]):
+        _validate_point(point, f"{where}.points[{k}]")
+    for key in ("seed", "budget", "budget_used"):
+        stress.setdefault(key, None)
+        _require_number_or_null(stress[key], f"{where}.{key}")
+    stress.setdefault("counterexample", None)
+    if stress["counterexample"] is not None:
+        _validate_point(stress["counterexample"], f"{where}.counterexample")
+        stress["counterexample"].setdefault("changed_keys", [])
+    stress.setdefault("boundaries", {})
+    _require_type(stress["boundaries"], dict, f"{where}.boundaries")
+    for key, b in stress["boundaries"].items():
+        _require_type(b, dict, f"{where}.boundaries[{json.dumps(key)}]")
+        for side in ("pass_side", "fail_side"):
+            b.setdefault(side, None)
+            _require_number_or_null(b[side], f"{where}.boundaries[{json.dumps(key)}].{side}")
 
 
 def _validate_interval(item: dict, where: str) -> None:
@@ -204,8 +421,37 @@ def _validate_figure(fig: Any, where: str) -> None:
         fig.setdefault(key, "linear")
         if fig[key] not in ("linear", "log"):
             raise ReportInputError(f"{where}.{key}: must be linear or log, got {json.dumps(fig[key])}")
-    {"curves": _validate_curves, "histogram": _validate_histogram, "heatmap": _validate_heatmap}[
-        fig["kind"]](fig, where)
+    {"curves": _validate_curves, "histogram": _validate_histogram, "heatmap": _validate_heatmap,
+     "scatter": _validate_scatter}[fig["kind"]](fig, where)
+
+
+def _validate_scatter(fig: dict, where: str) -> None:
+    _require_keys(fig, ("series",), where)
+    _require_type(fig["series"], list, f"{where}.series")
+    fig.setdefault("ycategories", None)
+    if fig["ycategories"] is not None:
+        _require_type(fig["ycategories"], list, f"{where}.ycategories")
+        for i, v in enumerate(fig["ycategories"]):
+            _require_type(v, str, f"{where}.ycategories[{i}]")
+    for s, series in enumerate(fig["series"]):
+        ws = f"{where}.series[{s}]"
+        _require_type(series, dict, ws)
+        _require_keys(series, ("points",), ws)
+        for key in ("label", "color", "marker"):
+            series.setdefault(key, None)
+            _require_type(series[key], (str, type(None)), f"{ws}.{key}")
+        _require_type(series["points"], list, f"{ws}.points")
+        for p, point in enumerate(series["points"]):
+            wp = f"{ws}.points[{p}]"
+            _require_type(point, dict, wp)
+            _require_keys(point, ("x", "y"), wp)
+            _require_number(point["x"], f"{wp}.x")
+            if isinstance(point["y"], str):
+                if fig["ycategories"] is not None and point["y"] not in fig["ycategories"]:
+                    raise ReportInputError(f"{wp}.y: {point['y']!r} is not one of ycategories")
+            else:
+                _require_number(point["y"], f"{wp}.y")
+    _validate_reference_lines(fig, where)
 
 
 def _validate_curves(fig: dict, where: str) -> None:
@@ -306,6 +552,8 @@ def _validate_heatmap(fig: dict, where: str) -> None:
         _require_matrix(fig["text"], ny, nx, f"{where}.text", cell)
     fig.setdefault("cmap", "viridis")
     _require_type(fig["cmap"], str, f"{where}.cmap")
+    fig.setdefault("colorbar", True)
+    _require_type(fig["colorbar"], bool, f"{where}.colorbar")
     for key in ("vmin", "vmax"):
         fig.setdefault(key, None)
         _require_number_or_null(fig[key], f"{where}.{key}")

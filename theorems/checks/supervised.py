@@ -1,4 +1,9 @@
-"""Checks of the supervised family: P2 (P1: TRANSITIONAL, still in theorems/test_supervised.py).
+"""Checks of the supervised family: P1 and P2, each ``check(params) -> Outcome``.
+
+P1 (C1, C2). Along a mixing path Q(t) = expm(tA), with (b, lambda) optimised at each t, the
+optimal adversarial population logistic loss rises above its value at the pure net while the
+optimal clean loss stays flat; at t = 0 every drawn mixing direction raises it (hypothesis
+draws the directions from the registered ranges). Optimisation over exact enumeration.
 
 P2 (C2). At the clean Bayes level the dense (linear) net breaks at l2 radii of order
 sqrt(k/d) and the pure net at radii of order one; their ratio grows like sqrt(d/k)
@@ -6,14 +11,64 @@ sqrt(k/d) and the pure net at radii of order one; their ratio grows like sqrt(d/
 """
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
 from numerics import ModelConfig, SparseCodingModel, linear_net, pure_net
 from numerics.estimates import Estimate
 
 from ..parameters.vocabulary import k_at
-from ..supervised import p2_dimension, robust_curve
+from ..protocol import draw_examples
+from ..strategies import mixing_amount
+from ..supervised import P1Setting, difference, p1_loss, p1_rise, p2_dimension, robust_curve
 from ..verdict import Outcome, condition, curve_points, key_number
+
+
+def p1_setting(params, *, b_fixed: float | None = None) -> P1Setting:
+    """The optimisation setting of P1's parameters (b fixed when ``train.threshold`` is fixed, or by ``b_fixed``)."""
+    m, tr, o, e = params.model, params.train, params.opt, params.eval
+    if b_fixed is None and tr.threshold == "fixed":
+        b_fixed = tr.b_init
+    return P1Setting(m.d, m.k, tr.eps, b_fixed, e.pgd_restarts, e.pgd_steps, e.seed, o.lam_max, o.b_max, o.b_grid)
+
+
+def check_p1(params) -> Outcome:
+    j, ts = params.judge, params.grid.t
+    adv_s = p1_setting(params)
+    clean_s = dataclasses.replace(adv_s, eps=0.0)
+    seed = params.net.mixing_seed
+    adv = [p1_loss(adv_s, seed, float(t)) for t in ts]
+    clean = [p1_loss(clean_s, seed, float(t)) for t in ts]
+    conds = []
+    for t, a, c in zip(ts[1:], adv[1:], clean[1:]):
+        conds.append(condition(f"adversarial loss rise at t={t:g}", difference(a, adv[0]), "above", j.rise_tol))
+        dc = difference(c, clean[0])
+        big = max(abs(dc.lower), abs(dc.upper))
+        flat = Estimate(big, big, big, "optimisation", details=dc.details)
+        conds.append(condition(f"|clean loss change| at t={t:g}", flat, "below", j.clean_tol))
+
+    def one_direction(example):
+        rise = p1_rise(adv_s, example["mixing_seed"], example["t"])
+        return [condition("adversarial loss rise", rise, "above", j.rise_tol)], {"rise": rise.value}
+
+    tally = draw_examples("P1", "optimisation over exact enumeration", mixing_amount(params), one_direction,
+                          max_examples=params.draw.examples)
+    dirs = tally.outcome({"base": adv[0].to_dict()})
+    conds.extend(dirs.conditions)
+    ev = {"d": params.model.d, "p": adv_s.p, "eps": adv_s.eps, "lambda_max": adv_s.lam_max, "b_fixed": adv_s.b_fixed,
+          "path": [{"t": float(t), "adversarial": a.to_dict(), "clean": c.to_dict()} for t, a, c in zip(ts, adv, clean)],
+          "directions": dirs.evidence}
+    fig = {"id": "p1_mixing_path", "kind": "curves",
+           "title": f"Optimal losses along a mixing path (d={params.model.d}, eps={adv_s.eps:g})",
+           "xlabel": "mixing t", "ylabel": "optimal population logistic loss",
+           "series": [{"label": "adversarial (exact at t=0, PGD lower bound t>0)", "points": curve_points(ts, adv)},
+                      {"label": "clean", "points": curve_points(ts, clean)}]}
+    keys = [key_number(f"adv loss rise at t={ts[-1]:g}", difference(adv[-1], adv[0])),
+            key_number(f"clean loss change at t={ts[-1]:g}", difference(clean[-1], clean[0]))]
+    return Outcome("P1", conds, evidence=ev, key_numbers=keys, figures=[fig], examples=dirs.examples,
+                   counterexample=dirs.counterexample,
+                   method="optimisation over exact enumeration (PGD lower bound for t > 0)")
 
 
 def fitted_slope(ds, rows) -> Estimate:
@@ -33,7 +88,9 @@ def check_p2(params) -> Outcome:
     m, b, j = params.model, params.net.b, params.judge
     dims = params.grid.d
     ks = [k_at(d, m.k, m.law) for d in dims]
-    rows = [p2_dimension(d, k, b, dictionary=m.dictionary, iters=params.eval.bisection) for d, k in zip(dims, ks)]
+    norm = params.eval.norm
+    rows = [p2_dimension(d, k, b, dictionary=m.dictionary, iters=params.eval.bisection, norm=norm)
+            for d, k in zip(dims, ks)]
     conds = []
     for r in rows:
         # Both nets at the clean Bayes level: the only errors are ties <w*, z> = 0 (A1).
@@ -51,7 +108,7 @@ def check_p2(params) -> Outcome:
     def line(vals):
         return [{"x": r["d"], "value": v, "lower": v, "upper": v} for r, v in zip(rows, vals)]
 
-    figs = [{"id": "p2_ratio", "kind": "curves", "title": "Critical l2 radius ratio pure/linear vs d",
+    figs = [{"id": "p2_ratio", "kind": "curves", "title": f"Critical {norm} radius ratio pure/linear vs d",
              "xlabel": "d", "ylabel": "eps_c(pure) / eps_c(linear)", "xscale": "log", "yscale": "log",
              "series": [{"label": "exact", "points": line([r["ratio"] for r in rows])},
                         {"label": "(1-b) sqrt(d/k)", "points": line([(1 - b) * r["sqrt_d_over_k"] for r in rows])}]}]
@@ -59,11 +116,13 @@ def check_p2(params) -> Outcome:
     d_fig, k_fig = dims[i_fig], ks[i_fig]
     model = SparseCodingModel(ModelConfig(d=d_fig, p=min(1.0, k_fig / d_fig), dictionary=m.dictionary))
     w = np.ones(d_fig) / np.sqrt(d_fig)
-    grid = np.linspace(0.0, 0.6, 13)
+    grid = np.linspace(0.0, 0.6, 13) * (1.0 if norm == "l2" else 1.0 / np.sqrt(d_fig))
     figs.append({"id": "p2_robust_error", "kind": "curves", "title": f"Exact robust error vs eps (d={d_fig}, b={b:g})",
-                 "xlabel": "l2 radius eps", "ylabel": "robust error",
-                 "series": [{"label": "linear (dense)", "points": curve_points(grid, robust_curve(linear_net(model.M, w), model, w, grid))},
-                            {"label": f"pure, b={b:g}", "points": curve_points(grid, robust_curve(pure_net(model.M, w, b), model, w, grid))}]})
+                 "xlabel": f"{norm} radius eps", "ylabel": "robust error",
+                 "series": [{"label": "linear (dense)",
+                             "points": curve_points(grid, robust_curve(linear_net(model.M, w), model, w, grid, norm))},
+                            {"label": f"pure, b={b:g}",
+                             "points": curve_points(grid, robust_curve(pure_net(model.M, w, b), model, w, grid, norm))}]})
     return Outcome("P2", conds, evidence={"table": table, "slope": slope.to_dict()},
                    key_numbers=[key_number("log-log slope of the critical-radius ratio", slope),
                                 key_number(f"ratio at d={dims[-1]}", Estimate.exact(rows[-1]["ratio"]))],

@@ -1,10 +1,14 @@
-"""The ten beyond-the-paper questions of MODEL.md section 6 as experiments (Q1-Q10).
+"""The ten beyond-the-paper questions Q1-Q10 as parameterised propositions: plan, sweep, judge.
 
-``run_questions(ids, size, scheduler)`` plans every task of the main checks and the negative
-controls of the chosen questions, runs them as one sweep (:mod:`theorems.explore.sweep`: in
-process or on dask), and judges each question and control into an
-:class:`~theorems.verdict.Outcome`. ``pytest theorems/test_explore.py`` and
-``purecheck explore`` both go through it.
+Each question module (``qNN_*.py``, conventions in :mod:`theorems.explore.common`) turns its
+parameters into independent tasks (``plan``), computes one task (``compute``) and judges the
+results (``judge``). :func:`run_checks` runs the checks of several ``(question, params)``
+items (main checks and controls, which are parameter variants) as ONE sweep of their distinct
+tasks (:mod:`theorems.explore.sweep`: in process or on dask, identical results), so that
+tasks shared by a claim and its controls, or by several questions, are computed once.
+:func:`check` is the registry's ``check(params) -> Outcome`` of one question, in process,
+reusing the tasks this process already finished (pytest runs a claim's main check and its
+controls one after another). ``purecheck explore`` runs :func:`run_questions`.
 """
 from __future__ import annotations
 
@@ -12,10 +16,10 @@ import importlib
 import time
 from dataclasses import dataclass, field
 from types import ModuleType
+from typing import Any, Sequence
 
-from ..registry import CLAIMS
 from ..verdict import Outcome
-from .common import SIZE_NAMES, canonical
+from .common import canonical
 from .sweep import Progress, run_tasks
 from .trained import SHARED_PREFIX, compute_shared
 
@@ -26,6 +30,9 @@ MODULES = {
 }
 QUESTIONS = tuple(MODULES)
 
+# Tasks finished in this process (task identity -> (result, seconds)), read and extended by check().
+MEMO: dict[str, tuple[Any, float]] = {}
+
 
 def module(qid: str) -> ModuleType:
     if qid not in MODULES:
@@ -33,82 +40,110 @@ def module(qid: str) -> ModuleType:
     return importlib.import_module(f"{__name__}.{MODULES[qid]}")
 
 
-def variants(qid: str) -> tuple[str, ...]:
-    """``"main"`` and the registry's control names of ``qid``."""
-    return ("main",) + tuple(c.name for c in CLAIMS[qid].controls)
+def plan_items(items: Sequence[tuple[str, Any]]):
+    """The tasks of ``items`` (``(question id, params)``): ``(plans, unique)``.
 
-
-@dataclass
-class QuestionRun:
-    """The outcomes of one question: ``outcomes[variant]``, with the runtime of its tasks."""
-
-    qid: str
-    size: str
-    outcomes: dict[str, Outcome]
-    task_seconds: dict[str, float] = field(default_factory=dict)  # per variant (shared tasks counted in each)
-    n_tasks: int = 0
-
-
-def plan_questions(ids, size: str, only: dict[str, tuple[str, ...]] | None = None):
-    """The tasks of the questions ``ids`` at ``size``: ``(plans, unique)``.
-
-    plans: ``{(qid, variant): [(task key, task identity)]}``; unique: ``{task identity: (fn, task)}``,
-    one entry per distinct task (a question's tasks are identified by question and dict; shared
-    training tasks by their dict alone, so questions asking for the same run share it).
+    plans: one ``[(task key, task identity)]`` per item; unique: ``{task identity: (fn, task)}``,
+    one entry per distinct task (a question's own tasks are identified by question and dict; the
+    shared training tasks by their dict alone, so questions asking for the same run share it).
     """
-    if size not in SIZE_NAMES:
-        raise ValueError(f"size must be one of {', '.join(SIZE_NAMES)}, got {size!r}")
-    plans: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    plans: list[list[tuple[str, str]]] = []
     unique: dict[str, tuple] = {}
-    for qid in ids:
+    for qid, params in items:
         mod = module(qid)
-        sz = mod.SIZES[size]
-        for v in (only or {}).get(qid, variants(qid)):
-            tasks = mod.plan(sz, v)
-            keys = [t["key"] for t in tasks]
-            if len(set(keys)) != len(keys):
-                raise ValueError(f"{qid}/{v}: task keys must be unique, got {keys}")
-            entry = []
-            for t in tasks:
-                if t["kind"].startswith(SHARED_PREFIX):  # shared across questions: identity without its key
-                    cid = canonical({name: val for name, val in t.items() if name != "key"})
-                    unique.setdefault(cid, (compute_shared, t))
-                else:
-                    cid = qid + ":" + canonical(t)
-                    unique.setdefault(cid, (mod.compute, t))
-                entry.append((t["key"], cid))
-            plans[(qid, v)] = entry
+        tasks = mod.plan(params)
+        keys = [t["key"] for t in tasks]
+        if len(set(keys)) != len(keys):
+            raise ValueError(f"{qid}: task keys must be unique, got {keys}")
+        entry = []
+        for t in tasks:
+            if t["kind"].startswith(SHARED_PREFIX):  # shared across questions: identity without its key
+                cid = canonical({name: val for name, val in t.items() if name != "key"})
+                unique.setdefault(cid, (compute_shared, t))
+            else:
+                cid = qid + ":" + canonical(t)
+                unique.setdefault(cid, (mod.compute, t))
+            entry.append((t["key"], cid))
+        plans.append(entry)
     return plans, unique
 
 
-def run_questions(ids, size: str, scheduler=None, *, progress: Progress | None = None,
-                  client=None, only: dict[str, tuple[str, ...]] | None = None,
-                  memo: dict | None = None) -> tuple[dict[str, QuestionRun], dict]:
-    """Plan, run (one sweep) and judge the questions ``ids`` at ``size``.
+def run_checks(items: Sequence[tuple[str, Any]], scheduler=None, *, progress: Progress | None = None, client=None,
+               memo: dict | None = None) -> tuple[list[Outcome], list[float], dict]:
+    """Plan, run (one sweep of the distinct tasks) and judge every ``(question id, params)`` item.
 
-    only: optional ``{qid: variants}`` restricting which variants are run (default: all).
-    memo: optional dict of finished tasks (task identity -> (result, seconds)), read and
-    extended: tasks already in it are not run again (pytest shares one per session).
-    Returns ``({qid: QuestionRun}, sweep statistics)``.
+    memo: optional dict of finished tasks (task identity -> (result, seconds)), read and extended:
+    tasks already in it are not run again. Returns the outcomes (in the order of ``items``), each
+    item's seconds (its tasks, shared ones counted in each, plus its judgement) and the sweep's
+    statistics.
     """
-    plans, unique = plan_questions(ids, size, only)
+    plans, unique = plan_items(items)
     order = [c for c in unique if not (memo is not None and c in memo)]
     results, stats = run_tasks([unique[c] for c in order], scheduler, progress=progress, client=client)
     by_id = {c: (r, t) for c, r, t in zip(order, results, stats.task_s)}
     if memo is not None:
         by_id.update({c: memo[c] for c in unique if c in memo})
         memo.update(by_id)
-    runs: dict[str, QuestionRun] = {}
-    for (qid, v), entry in plans.items():
+    outcomes, seconds = [], []
+    for (qid, params), entry in zip(items, plans):
         mod = module(qid)
-        res = {key: by_id[cid][0] for key, cid in entry}
         t0 = time.perf_counter()
-        out = mod.judge(v, mod.SIZES[size], res)
-        judge_s = time.perf_counter() - t0
+        out = mod.judge(params, {key: by_id[cid][0] for key, cid in entry})
         if out.claim_id != qid:
             raise AssertionError(f"{qid}.judge returned an outcome for {out.claim_id}")
-        run = runs.setdefault(qid, QuestionRun(qid, size, {}))
-        run.outcomes[v] = out
-        run.task_seconds[v] = sum(by_id[cid][1] for _, cid in entry) + judge_s
-        run.n_tasks += len(entry)
-    return runs, stats.to_dict()
+        outcomes.append(out)
+        seconds.append(sum(by_id[cid][1] for _, cid in entry) + time.perf_counter() - t0)
+    return outcomes, seconds, stats.to_dict()
+
+
+def check(qid: str, params) -> Outcome:
+    """One question's check at ``params``, in this process, reusing this process's finished tasks."""
+    outcomes, _, _ = run_checks([(qid, params)], "inprocess", memo=MEMO)
+    return outcomes[0]
+
+
+@dataclass
+class QuestionRun:
+    """One question's outcomes at a profile: ``outcomes["main"]`` and one per control, with their parameters."""
+
+    qid: str
+    profile: str
+    params: dict[str, Any]  # variant -> the ClaimParams it ran at
+    outcomes: dict[str, Outcome]
+    seconds: dict[str, float] = field(default_factory=dict)  # per variant (shared tasks counted in each)
+
+
+def run_questions(ids, profile: str = "quick", scheduler=None, *, progress: Progress | None = None, client=None,
+                  memo: dict | None = None) -> tuple[dict[str, QuestionRun], dict]:
+    """The main checks and every control of the questions ``ids`` at the registered ``profile``, as one sweep."""
+    from ..registry import CLAIMS
+
+    items, labels = [], []
+    for qid in ids:
+        module(qid)
+        claim = CLAIMS[qid]
+        base = claim.defaults(profile)
+        items.append((qid, base))
+        labels.append((qid, "main", base))
+        for ctl in claim.controls:
+            p = ctl.params(base)
+            items.append((qid, p))
+            labels.append((qid, ctl.name, p))
+    outcomes, seconds, stats = run_checks(items, scheduler, progress=progress, client=client, memo=memo)
+    runs: dict[str, QuestionRun] = {}
+    for (qid, variant, params), out, sec in zip(labels, outcomes, seconds):
+        run = runs.setdefault(qid, QuestionRun(qid, profile, {}, {}))
+        run.params[variant], run.outcomes[variant], run.seconds[variant] = params, out, sec
+    return runs, stats
+
+
+def plan_questions(ids, profile: str = "quick"):
+    """The distinct tasks of the questions ``ids`` (main checks and controls) at ``profile``: ``(plans, unique)``."""
+    from ..registry import CLAIMS
+
+    items = []
+    for qid in ids:
+        module(qid)
+        base = CLAIMS[qid].defaults(profile)
+        items += [(qid, base)] + [(qid, c.params(base)) for c in CLAIMS[qid].controls]
+    return plan_items(items)

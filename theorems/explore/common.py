@@ -1,29 +1,25 @@
-"""Shared pieces of the Q1-Q10 experiments: constants fixed a priori, critical radii with intervals, regions.
+"""Shared pieces of the Q1-Q10 checks: task dicts, critical radii with intervals, region maps, figures.
 
 Every question module (``qNN_*.py``) defines
 
-- ``ID`` ("Q1".."Q10"), ``QUESTION`` (one sentence) and ``SIZES = {"smoke", "quick", "thorough"}``;
-- ``plan(size, variant) -> list[dict]``: the independent tasks of the main check (``variant =
-  "main"``) or of a negative control (the control's registry name); each task is a JSON-able
-  dict with a ``kind``, a ``key`` unique within the variant, and every seed it uses;
-- ``compute(task) -> dict``: one task (a pure function of the dict: same dict, same numbers; no
-  timings in the result, the runner measures those);
-- ``judge(variant, size, results) -> Outcome``: the verdict from ``{key: result}``.
+- ``ID`` ("Q1".."Q10") and ``QUESTION`` (one sentence, for ``purecheck explore --list``);
+- ``plan(params) -> list[dict]``: the independent tasks of the check at ``params`` (the
+  question's registered parameter set, :mod:`theorems.catalogue.questions`); each task is a
+  JSON-able dict with a ``kind``, a ``key`` unique within the plan, and every seed and setting it
+  uses, so that equal dicts are equal computations (computed once: the main check and its
+  controls share their common tasks, and questions share identical training runs);
+- ``compute(task) -> dict``: one task (a pure function of the dict; no timings in the result);
+- ``judge(params, results) -> Outcome``: the verdict from ``{key: result}``;
+- ``check(params) -> Outcome``: the three in this process (:func:`theorems.explore.check`), the
+  function the registry names.
 
-Tasks of the main check and of the controls that are the same dict are computed once.
-
-Conventions shared by the questions (chosen before any run, from the paper's propositions):
-
-- ``B = 0.3`` (P2's threshold), ``K = 4`` expected active features (P2's k), l2 unless the
-  question is about the norm;
-- the critical radius of a net is the smallest eps whose robust error reaches the level
-  ``ce + (1 - ce) / 2`` (A4), ``ce`` the clean error of the dense (Bayes-level) net;
-- the paper's conclusion "purified nets are much more robust" is judged as the ratio of
-  critical radii pure / dense above ``ADVANTAGE = 2`` (a null effect gives 1, so it fails);
-- purification by training is judged as an activity-weighted mean max-loading gap
-  (adversarial minus clean, paired over seeds) above ``PURITY_GAP = 0.2`` (a fifth of the
-  range from dense ``1/sqrt(d)`` to pure 1 at d = 16);
-- intervals at ``LEVEL = 0.99``.
+Conventions shared by the questions (fixed before any run, from the paper's propositions; each
+is a parameter with its registered default): the critical radius of a net is the smallest eps
+whose robust error reaches the level ``ce + (1 - ce) / 2`` (A4), ``ce`` the clean error of the
+dense (Bayes-level) net; "purified nets are much more robust" is judged as the ratio of critical
+radii pure / dense above ``judge.advantage`` (a null effect gives 1); purification by training is
+judged as the activity-weighted mean (tau, k)-loading gap, adversarial minus clean, paired over
+seeds, above ``judge.purity_gap``; intervals at ``eval.level``.
 """
 from __future__ import annotations
 
@@ -34,13 +30,6 @@ from typing import Callable
 import numpy as np
 
 from numerics.estimates import Estimate, clopper_pearson, mean
-
-LEVEL = 0.99
-B = 0.3
-K = 4.0
-ADVANTAGE = 2.0
-PURITY_GAP = 0.2
-SIZE_NAMES = ("smoke", "quick", "thorough")
 
 
 def task(kind: str, key: str, **params) -> dict:
@@ -120,7 +109,7 @@ def exact_bounds(estimate_fn: Callable[[float], Estimate]) -> Callable[[float], 
 
 
 def mc_bounds(attack_errors: Callable[[float], np.ndarray], certified_errors: Callable[[float], np.ndarray],
-              level: float = LEVEL) -> Callable[[float], tuple[float, float]]:
+              level: float) -> Callable[[float], tuple[float, float]]:
     """``error_bounds`` from per-sample 0/1 errors of an attack and of a certificate (Clopper-Pearson)."""
     def fn(eps):
         att = np.asarray(attack_errors(eps), dtype=bool)
@@ -143,10 +132,10 @@ def radius_ratio(num: dict, den: dict, *, method: str) -> Estimate:
     return Estimate(value, lo, hi, method, details={"numerator": num, "denominator": den})
 
 
-def paired_gap(a, b, **details) -> Estimate:
-    """Mean of ``a - b`` over paired units (seeds) with a t-interval at LEVEL."""
+def paired_gap(a, b, level: float, **details) -> Estimate:
+    """Mean of ``a - b`` over paired units (seeds) with a t-interval at ``level``."""
     a, b = np.asarray(a, float), np.asarray(b, float)
-    return mean(a - b, LEVEL, paired=True, **details)
+    return mean(a - b, level, paired=True, **details)
 
 
 # --------------------------------------------------------------------------- regions and figures
@@ -161,6 +150,42 @@ def region(points: list[dict], verdicts: list[str], axes: tuple[str, ...], state
     return {"statement": statement, "axes": list(axes), "points": rows,
             "holds": len(holds), "fails": len(fails), "undecided": len(undecided),
             "summary": _summary(rows, axes)}
+
+
+def region_map(map_id: str, title: str, axes: tuple[str, ...], cells: list[dict], headline: dict) -> dict:
+    """A region map (results schema 2, ``RegionMap``) over a grid declared in the parameters.
+
+    cells: ``[{"params": {axis: value}, "verdict": ..., "numbers": {...}}]`` in grid order (axes are
+    dotted parameter keys where the axis is one); headline: the axis values of the headline
+    cell. ``smallest_counterexample``: among failing cells, the one with the fewest axes changed
+    from the headline, then the nearest (a numeric axis counts ``|change| / span of the axis``
+    in the grid, any other axis 1 per change); ``None`` when no cell fails.
+    """
+    out_cells = [{"params": dict(c["params"]), "verdict": c["verdict"],
+                  "numbers": {k: (float(v) if isinstance(v, (int, float, np.number)) and not isinstance(v, bool) else v)
+                              for k, v in c.get("numbers", {}).items()},
+                  "headline": all(c["params"].get(a) == headline.get(a) for a in axes)} for c in cells]
+    spans = {}
+    for a in axes:
+        vals = [c["params"][a] for c in cells if isinstance(c["params"].get(a), (int, float))
+                and not isinstance(c["params"].get(a), bool)]
+        spans[a] = (max(vals) - min(vals)) if len(vals) == len(cells) and vals and max(vals) > min(vals) else None
+
+    def distance(c) -> tuple[int, float]:
+        changed = [a for a in axes if c["params"].get(a) != headline.get(a)]
+        far = sum(abs(c["params"][a] - headline[a]) / spans[a] if spans[a] and isinstance(headline.get(a), (int, float))
+                  else 1.0 for a in changed)
+        return len(changed), far
+
+    failing = [c for c in out_cells if c["verdict"] == "fail"]
+    smallest = None
+    if failing:
+        best = min(failing, key=distance)
+        smallest = {"params": best["params"], "verdict": "fail", "numbers": best["numbers"],
+                    "changed_keys": [a for a in axes if best["params"].get(a) != headline.get(a)]}
+    rows = [{**c["params"], "verdict": c["verdict"]} for c in out_cells]
+    return {"id": map_id, "title": title, "axes": list(axes), "cells": out_cells, "headline": dict(headline),
+            "holds_in": _summary(rows, axes) or None, "smallest_counterexample": smallest}
 
 
 def _summary(rows: list[dict], axes) -> str:

@@ -1,8 +1,8 @@
 """Q6: l_inf vs l2 adversaries, with the identity and with a random dictionary.
 
-Setting (P2's): sigma = 0, unit magnitudes, uniform ``w* = 1/sqrt(d)``, k = 4, b = 0.3; pure
-net vs dense (linear) net, critical radii at the A4 level, for d on a grid, in the four cells
-(norm in {l2, linf}) x (dictionary in {identity, random}).
+Setting (P2's): sigma = 0, unit magnitudes, uniform ``w* = 1/sqrt(d)``, k = ``model.k``, b =
+``net.b``; pure net vs dense (linear) net, critical radii at the A4 level, for d on the grid
+``grid.d``, in the cells (norm in ``grid.norm``) x (dictionary in ``grid.dictionary``).
 
 Methods. Dense net: exact in every cell (dual norm: ``||M w*||_2`` for l2, ``||M w*||_1`` for
 l_inf, which depends on the dictionary). Pure net: exact for l2 (any dictionary) and for
@@ -12,13 +12,11 @@ two exact relaxations (the l_inf ball lies in the l2 ball of radius ``eps sqrt(d
 feature space in the box of half-width ``eps max_i ||M_i||_1``), and above from PGD
 (Monte Carlo, l_inf, restarts; Clopper-Pearson).
 
-Main check (a priori): at the largest d of the profile, the pure net's critical radius
-exceeds twice the dense net's in all four cells. The log-log slope of the ratio against d is
-reported per cell (P2 predicts 1/2 for l2). Control: b = 0 (pure = dense in every cell).
+Main check (a priori): at the largest d of ``grid.d``, the pure net's critical radius exceeds
+``judge.advantage`` times the dense net's in every cell. The log-log slope of the ratio against
+d is reported per cell (P2 predicts 1/2 for l2). Control: b = 0 (pure = dense in every cell).
 """
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 import numpy as np
 
@@ -29,48 +27,31 @@ from numerics.exact_law import tie_sign
 from numerics.risk import clean_error
 
 from ..verdict import Outcome, condition, key_number
-from .common import (ADVANTAGE, B, K, LEVEL, critical_radius, exact_model, exact_radius, level_of, mc_bounds,
-                     points_of, radius_ratio, region, task, uniform_w)
+from .common import (critical_radius, exact_model, exact_radius, level_of, mc_bounds, points_of, radius_ratio, region,
+                     region_map, task, uniform_w)
 
 ID = "Q6"
 QUESTION = "Does the pure net's robustness advantage hold against l_inf adversaries, with identity and random dictionaries?"
-CELLS = (("l2", "identity"), ("l2", "random"), ("linf", "identity"), ("linf", "random"))
-DICT_SEED = 0
-SAMPLE_SEED = 5
 
 
-@dataclass(frozen=True)
-class Sizes:
-    dims: tuple[int, ...]
-    samples: int
-    pgd_steps: int
-    pgd_restarts: int
-    iters: int
+def _cells(params) -> list[tuple[str, str]]:
+    return [(n, dk) for n in params.grid.norm for dk in params.grid.dictionary]
 
 
-SIZES = {
-    "smoke": Sizes((16, 64), 600, 20, 2, 8),
-    "quick": Sizes((16, 64, 256), 2000, 30, 4, 10),
-    "thorough": Sizes((16, 32, 64, 128, 256, 512), 5000, 50, 8, 12),
-}
-
-
-def plan(sz: Sizes, variant: str) -> list[dict]:
-    b = {"main": B, "threshold_zero": 0.0}.get(variant)
-    if b is None:
-        raise ValueError(f"{ID} has no variant {variant!r}")
-    dims = sz.dims if variant == "main" else sz.dims[-1:]
-    out = [task("dense", f"dense {n} {dk} d={d}", d=d, k=K, norm=n, dictionary=dk, iters=sz.iters)
-           for d in dims for n, dk in CELLS]
-    out += [task("pure", f"pure {n} {dk} d={d} b={b:g}", d=d, k=K, b=b, norm=n, dictionary=dk, iters=sz.iters,
-                 samples=sz.samples, pgd_steps=sz.pgd_steps, pgd_restarts=sz.pgd_restarts, seed=SAMPLE_SEED)
-            for d in dims for n, dk in CELLS]
+def plan(params) -> list[dict]:
+    m, b, e = params.model, params.net.b, params.eval
+    out = [task("dense", f"dense {n} {dk} d={d}", d=d, k=m.k, norm=n, dictionary=dk, dictionary_seed=m.dictionary_seed,
+                iters=e.bisection) for d in params.grid.d for n, dk in _cells(params)]
+    out += [task("pure", f"pure {n} {dk} d={d} b={b:g}", d=d, k=m.k, b=b, norm=n, dictionary=dk,
+                 dictionary_seed=m.dictionary_seed, iters=e.bisection, samples=e.samples, pgd_steps=e.pgd_steps,
+                 pgd_restarts=e.pgd_restarts, seed=e.seed, level=e.level)
+            for d in params.grid.d for n, dk in _cells(params)]
     return out
 
 
 def compute(t: dict) -> dict:
     d, norm, dk = t["d"], t["norm"], t["dictionary"]
-    model = exact_model(d, t["k"], dictionary=dk, seed=DICT_SEED)
+    model = exact_model(d, t["k"], dictionary=dk, seed=t["dictionary_seed"])
     w = uniform_w(d)
     lin = linear_net(model.M, w)
     ce = clean_error(lin, model, w, method="exact").value
@@ -102,7 +83,7 @@ def compute(t: dict) -> dict:
         err[nz] = m <= 0
         return err
 
-    att = critical_radius(mc_bounds(attack_errors, lambda e: np.ones(y.size, dtype=bool), LEVEL), level,
+    att = critical_radius(mc_bounds(attack_errors, lambda e: np.ones(y.size, dtype=bool), t["level"]), level,
                           hi=max(sound, 1e-3), iters=t["iters"])
     return {"radius": {"lower": float(min(sound, att["upper"])), "upper": att["upper"], "level": level},
             "level": level, "method": "sound relaxations (exact) / PGD (Monte Carlo)",
@@ -121,35 +102,52 @@ def log_log_slope(ds, ratios) -> Estimate:
                     max(s, float(np.where(c > 0, c * hi, c * lo).sum())), "bound", details={"dims": list(ds)})
 
 
-def judge(variant: str, sz: Sizes, results: dict) -> Outcome:
-    b = B if variant == "main" else 0.0
-    dims = sz.dims if variant == "main" else sz.dims[-1:]
+def judge(params, results: dict) -> Outcome:
+    b, adv, dims, cells = params.net.b, params.judge.advantage, params.grid.d, _cells(params)
     ratios = {}
     for d in dims:
-        for n, dk in CELLS:
+        for n, dk in cells:
             p, q = results[f"pure {n} {dk} d={d} b={b:g}"], results[f"dense {n} {dk} d={d}"]
             method = "exact" if p["method"] == "exact" else "bound"
             ratios[(n, dk, d)] = radius_ratio(p["radius"], q["radius"], method=method)
-    top = dims[-1]
-    conds = [condition(f"radius ratio pure/dense, {n}, {dk} dictionary, d={top}", ratios[(n, dk, top)], "above", ADVANTAGE)
-             for n, dk in CELLS]
-    verdicts = [condition("r", ratios[(n, dk, d)], "above", ADVANTAGE).verdict for d in dims for n, dk in CELLS]
-    reg = region([{"norm": n, "dictionary": dk, "d": d} for d in dims for n, dk in CELLS], verdicts,
-                 ("norm", "dictionary", "d"), f"critical radius ratio pure/dense > {ADVANTAGE:g} (k=4, b={b:g})")
-    slopes = {f"{n}/{dk}": log_log_slope(dims, [ratios[(n, dk, d)] for d in dims]).to_dict() for n, dk in CELLS} if len(dims) > 1 else {}
-    table = [{"norm": n, "dictionary": dk, "d": d, "ratio": ratios[(n, dk, d)].value, "ratio_lower": ratios[(n, dk, d)].lower,
-              "ratio_upper": ratios[(n, dk, d)].upper,
-              "eps_c_pure": [results[f"pure {n} {dk} d={d} b={b:g}"]["radius"]["lower"], results[f"pure {n} {dk} d={d} b={b:g}"]["radius"]["upper"]],
-              "eps_c_dense": [results[f"dense {n} {dk} d={d}"]["radius"]["lower"], results[f"dense {n} {dk} d={d}"]["radius"]["upper"]],
-              "pure_method": results[f"pure {n} {dk} d={d} b={b:g}"]["method"]} for d in dims for n, dk in CELLS]
-    figs = [{"id": "q6_ratio_vs_d" + ("" if variant == "main" else "_" + variant), "kind": "curves",
-             "title": f"Q6: critical radius ratio pure/dense vs d (k=4, b={b:g})", "xlabel": "d",
+    top = max(dims)
+    conds = [condition(f"radius ratio pure/dense, {n}, {dk} dictionary, d={top}", ratios[(n, dk, top)], "above", adv)
+             for n, dk in cells]
+    verdicts = {(n, dk, d): condition("r", ratios[(n, dk, d)], "above", adv).verdict for d in dims for n, dk in cells}
+    what = f"critical radius ratio pure/dense > {adv:g} (k={params.model.k:g}, b={b:g})"
+    reg = region([{"norm": n, "dictionary": dk, "d": d} for d in dims for n, dk in cells],
+                 [verdicts[(n, dk, d)] for d in dims for n, dk in cells], ("norm", "dictionary", "d"), what)
+    rmap = region_map("q6_norms", f"Q6: {what}", ("eval.norm", "model.dictionary", "model.d"),
+                      [{"params": {"eval.norm": n, "model.dictionary": dk, "model.d": d},
+                        "verdict": verdicts[(n, dk, d)], "numbers": {"ratio": ratios[(n, dk, d)].value,
+                                                                    "ratio_lower": ratios[(n, dk, d)].lower}}
+                       for d in dims for n, dk in cells],
+                      {"eval.norm": cells[0][0], "model.dictionary": cells[0][1], "model.d": top})
+    slopes = ({f"{n}/{dk}": log_log_slope(dims, [ratios[(n, dk, d)] for d in dims]).to_dict() for n, dk in cells}
+              if len(dims) > 1 else {})
+    def radius(kind, n, dk, d):
+        r = results[f"pure {n} {dk} d={d} b={b:g}" if kind == "pure" else f"dense {n} {dk} d={d}"]["radius"]
+        return [r["lower"], r["upper"]]
+
+    table = [{"norm": n, "dictionary": dk, "d": d, "ratio": ratios[(n, dk, d)].value,
+              "ratio_lower": ratios[(n, dk, d)].lower, "ratio_upper": ratios[(n, dk, d)].upper,
+              "eps_c_pure": radius("pure", n, dk, d), "eps_c_dense": radius("dense", n, dk, d),
+              "pure_method": results[f"pure {n} {dk} d={d} b={b:g}"]["method"]} for d in dims for n, dk in cells]
+    figs = [{"id": "q6_ratio_vs_d", "kind": "curves",
+             "title": f"Q6: critical radius ratio pure/dense vs d (k={params.model.k:g}, b={b:g})", "xlabel": "d",
              "ylabel": "eps_c(pure) / eps_c(dense)", "xscale": "log", "yscale": "log",
              "series": [{"label": f"{n}, {dk}", "points": points_of(list(dims), [ratios[(n, dk, d)] for d in dims])}
-                        for n, dk in CELLS], "hlines": [{"y": ADVANTAGE, "label": "advantage threshold 2"}]}]
-    keys = [key_number(f"ratio {n}/{dk} at d={top}", ratios[(n, dk, top)]) for n, dk in CELLS]
-    return Outcome(ID, conds, evidence={"question": QUESTION, "b": b, "k": K, "variant": variant, "table": table,
+                        for n, dk in cells], "hlines": [{"y": adv, "label": f"advantage threshold {adv:g}"}]}]
+    keys = [key_number(f"ratio {n}/{dk} at d={top}", ratios[(n, dk, top)]) for n, dk in cells]
+    return Outcome(ID, conds, evidence={"question": QUESTION, "b": b, "k": params.model.k, "table": table,
                                         "slopes_log_ratio_vs_log_d": slopes, "region": reg,
-                                        "seeds": {"dictionary": DICT_SEED, "samples": SAMPLE_SEED}},
-                   key_numbers=keys, figures=figs if variant == "main" else [],
+                                        "seeds": {"dictionary": params.model.dictionary_seed,
+                                                  "samples": params.eval.seed}},
+                   key_numbers=keys, figures=figs, regions=[rmap],
                    method="exact (l2; l_inf identity) + [sound relaxation, PGD] (l_inf random)")
+
+
+def check(params) -> Outcome:
+    from . import check as run
+
+    return run(ID, params)

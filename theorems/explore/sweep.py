@@ -13,7 +13,9 @@ Scheduler specs (:func:`parse_scheduler`):
 - ``"local"``: a ``distributed.LocalCluster`` with one single-threaded worker process per CPU;
 - ``"local:N"``: the same with N workers;
 - ``"tcp://host:port"`` (any address ``distributed.Client`` accepts): an existing cluster,
-  whose workers must be able to import the task functions (the project installed there).
+  whose workers must be able to import the task functions (the project installed there). An
+  address that does not answer raises :class:`SchedulerUnreachable` (one line naming it; the
+  CLIs check it with :func:`unreachable` before anything runs).
 
 This module imports nothing of the project, so it could move into a library unchanged.
 """
@@ -28,6 +30,10 @@ from typing import Any, Callable, Sequence
 
 Call = tuple[Callable[[Any], Any], Any]
 Progress = Callable[[int, int], None]  # (done, total)
+
+
+class SchedulerUnreachable(ConnectionError):
+    """A dask scheduler address that cannot be reached; the message (one line) starts with ``--scheduler``."""
 
 
 @dataclass(frozen=True)
@@ -61,6 +67,32 @@ def parse_scheduler(spec: str | None) -> SchedulerSpec:
         return SchedulerSpec("address", address=spec)
     raise ValueError(f"scheduler must be 'inprocess', 'local', 'local:N' or an address like tcp://host:port, "
                      f"got {spec!r}")
+
+
+def unreachable(spec: SchedulerSpec | str | None, timeout: float = 5.0) -> str | None:
+    """Why a scheduler cannot be used (one line starting with ``--scheduler``), or None when it can.
+
+    Only addresses are checked (a TCP connection to host:port within ``timeout`` seconds); in-process
+    and local clusters are always usable.
+    """
+    import socket
+    from urllib.parse import urlparse
+
+    spec = spec if isinstance(spec, SchedulerSpec) else parse_scheduler(spec)
+    if spec.kind != "address":
+        return None
+    u = urlparse(spec.address)
+    try:
+        host, port = u.hostname, u.port
+    except ValueError:  # a port that is not a number
+        host = port = None
+    if not host or not port:
+        return f"--scheduler {spec.address}: expected an address like tcp://host:port"
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return None
+    except OSError as exc:
+        return f"--scheduler {spec.address}: cannot reach the dask scheduler ({exc.strerror or type(exc).__name__})"
 
 
 @contextmanager
@@ -155,6 +187,9 @@ def open_client(spec: SchedulerSpec):
             client.close()
             cluster.close()
     elif spec.kind == "address":
+        why = unreachable(spec)
+        if why:
+            raise SchedulerUnreachable(why)
         client = Client(spec.address)
         try:
             yield client
