@@ -35,7 +35,7 @@ from numerics.purity import REPORTED_K, feature_loadings, network_purity, top_k_
 from numerics.risk import robust_error
 from numerics.sparse_coding import labels
 
-from .explore.sweep import run_tasks
+from .explore.sweep import progress_ticker, run_tasks
 from .verdict import condition
 
 VARIANT_NAMES = tuple(f"({'abcd'[i]}) {v}" for i, v in enumerate(VARIANTS))
@@ -187,24 +187,11 @@ def compute_cells(specs, scheduler: str = "inprocess", *,
     A lone task runs in process (a cluster for one task only costs its start-up; the result is
     the same: every task runs single-threaded, :func:`theorems.explore.sweep.call_task`).
     """
-    from numerics.training import progress_bar
-
     todo = list(dict.fromkeys(s for s in specs if s not in _CELLS))
     ran = {"scheduler": "none (all cells cached)", "tasks": len(todo)}
     if todo:
-        bar = progress_bar(len(todo), True, desc)
-
-        def tick(done: int, total: int) -> None:
-            if bar is not None:
-                bar.n = done
-                bar.refresh()
-
-        try:
-            results, stats = run_tasks([(run_cell, s) for s in todo], "inprocess" if len(todo) == 1 else scheduler,
-                                       progress=tick)
-        finally:
-            if bar is not None:
-                bar.close()
+        results, stats = run_tasks([(run_cell, s) for s in todo], "inprocess" if len(todo) == 1 else scheduler,
+                                   progress=progress_ticker(desc, len(todo)))
         _CELLS.update(zip(todo, results))
         ran["scheduler"] = stats.scheduler
     return {s: _CELLS[s] for s in specs}, ran

@@ -31,7 +31,7 @@ from numerics.estimates import Estimate
 
 from .. import downstream_runs as R
 from ..explore.common import region_map
-from ..explore.sweep import run_tasks
+from ..explore.sweep import progress_ticker, run_tasks
 from ..parameters.vocabulary import k_at
 from ..verdict import Outcome, condition, curve_points, key_number
 
@@ -424,7 +424,7 @@ def p5_cell(params) -> dict:
 def p5_region_map(params) -> dict:
     cells = map_cells(params)
     calls = [(p5_cell, cell_params(params, c)) for c in cells]
-    results, stats = run_tasks(calls, params.grid.scheduler, progress=progress("P5 region map", len(calls)))
+    results, stats = run_tasks(calls, params.grid.scheduler, progress=progress_ticker("P5 region map", len(calls)))
     rows = [{"params": c, "verdict": r["verdict"], "numbers": r["numbers"]} for c, r in zip(cells, results)]
     rmap = region_map("p5_region", "P5's pre-trained layer rows around the headline (one axis at a time)", MAP_AXES,
                       rows, cells[0])
@@ -433,22 +433,6 @@ def p5_region_map(params) -> dict:
     rmap["sweep"] = {k: v for k, v in stats.to_dict().items() if k in ("scheduler", "workers", "tasks")}
     rmap["_audit"] = sum((r["_audit"] for r in results), [])
     return rmap
-
-
-def progress(desc: str, total: int):
-    """A progress bar over sweep tasks (numerics.training.progress_bar; none off a terminal)."""
-    from numerics.training import progress_bar
-
-    bar = progress_bar(total, True, desc)
-    if bar is None:
-        return None
-
-    def tick(done: int, _total: int) -> None:
-        bar.update(done - bar.n)
-        if done >= _total:
-            bar.close()
-
-    return tick
 
 
 # =========================================================================== P5m
@@ -571,7 +555,7 @@ def check_p5d(params) -> Outcome:
     wanted = [(law, d, k_at(d, params.model.k, law)) for law in params.scaling.laws for d in params.grid.d]
     unique = list(dict.fromkeys((d, k) for _, d, k in wanted))
     calls = [(p5d_point, (params, d, next(law for law, dd, kk in wanted if (dd, kk) == (d, k)))) for d, k in unique]
-    computed, stats = run_tasks(calls, params.grid.scheduler, progress=progress("P5d points", len(calls)))
+    computed, stats = run_tasks(calls, params.grid.scheduler, progress=progress_ticker("P5d points", len(calls)))
     by_dk = dict(zip(unique, computed))
     results = [{**by_dk[(d, k)], "law": law} for law, d, k in wanted]
     conds, scaling, audits = [], [], []

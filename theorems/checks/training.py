@@ -46,11 +46,10 @@ import numpy as np
 from numerics.attacks.pgd import PGDSettings
 from numerics.estimates import Estimate, mean
 from numerics.risk import clean_error, paired_risk_difference, robust_error
-from numerics.training import progress_bar
 
 from .. import trained_nets as tn
 from ..explore.common import level_of, region_map
-from ..explore.sweep import run_tasks
+from ..explore.sweep import progress_ticker, run_tasks
 from ..parameters.vocabulary import REFERENCE_D, k_at
 from ..verdict import Condition, Outcome, combine, condition, key_number
 
@@ -356,7 +355,7 @@ def cell_params(params, cell: dict):
 def p3_region_map(params) -> dict:
     cells = map_cells(params)
     calls = [(cell_summary, cell_params(params, c)) for c in cells]
-    results, stats = run_tasks(calls, params.grid.scheduler, progress=_progress("P3 region map", len(calls)))
+    results, stats = run_tasks(calls, params.grid.scheduler, progress=progress_ticker("P3 region map", len(calls)))
     rows = [{"params": c, "verdict": r["verdict"], "numbers": r["numbers"]} for c, r in zip(cells, results)]
     rmap = region_map("p3_region", "P3 around its headline (one axis at a time, plus the eps x lr slice)",
                       MAP_AXES, rows, cells[0])
@@ -365,19 +364,6 @@ def p3_region_map(params) -> dict:
     rmap["verification"] = [r["verification"] for r in results]
     rmap["sweep"] = {k: v for k, v in stats.to_dict().items() if k in ("scheduler", "workers", "tasks")}
     return rmap
-
-
-def _progress(desc: str, total: int):
-    bar = progress_bar(total, True, desc)
-    if bar is None:
-        return None
-
-    def update(done: int, _total: int) -> None:
-        bar.update(done - bar.n)
-        if done >= _total:
-            bar.close()
-
-    return update
 
 
 # =========================================================================== critical radii
@@ -509,7 +495,7 @@ def check_p3d(params) -> Outcome:
     points = {(law, d): p3_at(p, d, law) for law in p.scaling.laws for d in p.grid.d}
     unique = list(dict.fromkeys(points.values()))
     calls = [(scaling_point, (q, p.eval.radius_growth, p.eval.bisection)) for q in unique]
-    results, stats = run_tasks(calls, p.grid.scheduler, progress=_progress("P3d points", len(calls)))
+    results, stats = run_tasks(calls, p.grid.scheduler, progress=progress_ticker("P3d points", len(calls)))
     by = {q: r for q, r in zip(unique, results)}
     conds, scaling, audit, keys = [], [], [], []
     lvl = j.seed_level

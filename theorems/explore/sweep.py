@@ -145,6 +145,23 @@ class SweepStats:
                 "wall_s": round(self.wall_s, 3), "task_s_total": round(sum(self.task_s), 3)}
 
 
+def progress_ticker(desc: str, total: int) -> Callable[[int, int], None] | None:
+    """A progress bar over ``total`` sweep tasks as ``run_tasks``'s ``progress(done, total)`` callback
+    (numerics.training.progress_bar; None off a terminal); the bar closes at the last task."""
+    from numerics.training import progress_bar
+
+    bar = progress_bar(total, True, desc)
+    if bar is None:
+        return None
+
+    def tick(done: int, _total: int) -> None:
+        bar.update(done - bar.n)
+        if done >= _total:
+            bar.close()
+
+    return tick
+
+
 def run_tasks(calls: Sequence[Call], scheduler: str | SchedulerSpec | None = None, *,
               progress: Progress | None = None, client=None) -> tuple[list[Any], SweepStats]:
     """Run every ``fn(params)`` of ``calls``; results in the order of ``calls``.
