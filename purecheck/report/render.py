@@ -192,7 +192,8 @@ def _answer_view(a, by_id: dict, figures: _Figures) -> dict:
                       "holds_in": list(p.holds_in), "fails_in": list(p.fails_in)} for p in a.deciding],
         "supporting": [{"id": i, "anchor": anchor(i), "verdict": by_id[i]["verdict"]} for i in a.supporting],
         "figure": figure, "figure_from": figure_from, "caveats": caveats,
-        "card_fails": _short([f"{p.claim_id} {f}" for p in a.deciding for f in p.fails_in])
+        "card_fails": _short([f if re.match(rf"{re.escape(p.claim_id)}\b", f) else f"{p.claim_id} {f}"
+                              for p in a.deciding for f in p.fails_in])
         if a.answer in (REGION, FAILS) else "",
     }
 
