@@ -119,7 +119,9 @@ class RunsModule(nn.Module):
 
     def parameter_groups(self) -> dict[str, list[nn.Parameter]]:
         """``first`` (the representation's weights), ``threshold`` (trainable thresholds), ``head`` (output layer)."""
-        raise NotImplementedError
+        # Interface method: every concrete RunsModule (two-layer, three-layer, normalised, circulant) names its own
+        # groups; the training loop calls it, so a new module that forgets it fails loudly at its first fit.
+        raise NotImplementedError(f"{type(self).__name__} must define parameter_groups()")
 
     def thresholds_soft(self) -> bool:
         """Whether the trainable thresholds are soft thresholds (projected onto ``b >= 0``)."""
