@@ -1,9 +1,9 @@
 """The report in a real browser (headless Chromium over its DevTools pipe): screenshots at 1400 px
 and 390 px, nothing wider than the viewport, the four answers on the first screen, print to PDF.
 
-The page checked is the real reference run (reports/reference/results.json, converted to
-schema 2 with region maps, scaling, stress and overrides added), so the widest real evidence
-(P4's region map and positive-pair tables) is on it. Skipped, with the reason, where
+The page checked is the real reference run (reports/reference/results.json, written by the
+schema-2 writer), so the widest real evidence (P3's and P4's region maps, the positive-pair
+tables, the scaling tables) is on it. Skipped, with the reason, where
 /usr/bin/chromium is missing (``apt-get install -y chromium``; .ci/run installs it).
 Set PURECHECK_SCREENSHOTS=DIR to keep the screenshots.
 """
@@ -21,13 +21,11 @@ import numpy as np
 import pytest
 
 from purecheck.report import render_report
-from purecheck.report.answers import ANSWERS
+from purecheck.report.answers import ANSWERS, paper_answers
 from purecheck.report.browser import CHROMIUM, measure_layout, screenshot
 from purecheck.report.command import main
 from purecheck.report.pdf import page_count
-
-sys.path.insert(0, str(Path(__file__).parent))
-from test_report_fixtures import to_schema2  # noqa: E402
+from purecheck.report.schema import validate_results
 
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = ROOT / "reports" / "reference" / "results.json"
@@ -43,7 +41,9 @@ pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="Chromium not inst
 @pytest.fixture(scope="module")
 def page(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("browser") / "report"
-    render_report(to_schema2(json.loads(REFERENCE.read_text())), out)
+    data = json.loads(REFERENCE.read_text())
+    assert data["schema"] == 2, "reports/reference/results.json is not a schema-2 file: regenerate it"
+    render_report(data, out)
     return out / "index.html"
 
 
@@ -80,6 +80,11 @@ def test_the_first_screen_shows_the_four_answers_and_a_figure(page):
     assert layout["first_paper_figure"]["top"] < FIRST_SCREEN[1] - 100, "the first claim's figure starts on screen"
 
 
+# The badge colours of the four answers (index.html.j2: .word.holds, .word.region, ...).
+ANSWER_RGB = {"holds": (0x1a, 0x7f, 0x37), "holds in a region": (0x0a, 0x5c, 0x8a),
+              "fails": (0xcf, 0x22, 0x2e), "inconclusive": (0xd4, 0xa7, 0x2c)}
+
+
 def test_screenshots_at_1400_and_390(page, tmp_path):
     wide = screenshot(page, tmp_path / "report_1400.png", window_size=FIRST_SCREEN)
     phone = screenshot(page, tmp_path / "report_390.png", window_size=PHONE)
@@ -87,12 +92,17 @@ def test_screenshots_at_1400_and_390(page, tmp_path):
     _keep(phone)
     img = _pixels(wide)
     assert img.shape[:2] == (900, 1400)
-    # The answer words (white on their colour) and the card top borders are on screen ...
-    region, fails = (0x0a, 0x5c, 0x8a), (0xcf, 0x22, 0x2e)
-    assert _count(img, region) > 3000, "'holds in a region' answers not visible"
-    assert _count(img, fails) > 500, "the failing claim (C4) not visible"
-    # ... and so is the first claim's figure (P3's region map: its green and red cells).
-    assert _count(img, (0, 104, 55), tol=8) > 5000, "the region-map figure is not on the first screen"
+    # Every answer the run gives is visible in its colour (badge and card border); the expected
+    # answers come from the same data the page was rendered from, never retyped.
+    answers = {a.answer for a in paper_answers(validate_results(json.loads(REFERENCE.read_text())))}
+    for answer in answers:
+        assert _count(img, ANSWER_RGB[answer]) > 500, f"the {answer!r} answers are not visible"
+    for answer in set(ANSWER_RGB) - answers:  # ... and no colour of an answer the run does not give
+        assert _count(img, ANSWER_RGB[answer]) < 50, f"{answer!r} shown but no claim has it"
+    # The first claim's figure has started to paint on the first screen (not a broken image).
+    fig = measure_layout(page, window_size=FIRST_SCREEN, open_details=False)["first_paper_figure"]
+    visible = img[fig["top"] + 5:FIRST_SCREEN[1]]
+    assert (visible.min(axis=-1) < 200).sum() > 500, "the first claim's figure is blank on the first screen"
     small = _pixels(phone)
     assert small.shape[:2] == (844, 390)
     layout = measure_layout(page, window_size=PHONE)
