@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from ..parameters import ClaimParams, ParamError, Section, key, param
 from ..registry import Claim, StressPlan, control, register
+from .sections import VerifiedEval
 
 
 def _axis(default: tuple, doc: str, element: str, **kw):
@@ -128,21 +129,14 @@ class DownE2E(Section):
 
 
 @dataclass(frozen=True)
-class DownEval(Section):
-    NAME = "eval"
+class DownEval(VerifiedEval):
     eps: float = key("eval.eps", 0.2, hi=10.0, doc="the headline radius")
-    norm: str = key("eval.norm", "l2")
+    seed: int = key("eval.seed", 12345)
+    verify_branches: int = key("eval.verify_branches", 30)
     verify_samples: int = key("eval.verify_samples", 200, lo=2, hi=1_000_000,
                               doc="robust errors of every net on the same inputs (paired)")
     samples: int = key("eval.samples", 3000, lo=2, hi=100_000_000,
                        doc="clean errors (exact per sample) of every net on the same inputs (paired)")
-    seed: int = key("eval.seed", 12345)
-    level: float = key("eval.level", 0.99)
-    pgd_steps: int = key("eval.pgd_steps", 50, doc="the suite's PGD inside verification (audit: errors it missed)")
-    pgd_restarts: int = key("eval.pgd_restarts", 20)
-    verify_branches: int = key("eval.verify_branches", 30)
-    verify_restarts: int = key("eval.verify_restarts", 20)
-    verify_polish: int = key("eval.verify_polish", 0)
     verify_relaxation: str = key("eval.verify_relaxation", "auto")
 
 

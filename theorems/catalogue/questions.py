@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from ..parameters import ClaimParams, ParamError, Section, key, param
 from ..parameters.vocabulary import SEED_MAX
 from ..registry import Claim, StressPlan, control, register
+from .sections import VerifiedEval
 
 TESTS = "theorems/test_explore.py"
 ACTIVATIONS_TRAINED = ("soft", "relu", "smooth")
@@ -65,18 +66,10 @@ class Seeds(Section):
 
 
 @dataclass(frozen=True)
-class TrainedEval(Section):
-    NAME = "eval"
+class TrainedEval(VerifiedEval):
     eps: float = key("eval.eps", 0.4, hi=10.0, doc="robust error of every trained net, reported")
-    norm: str = key("eval.norm", "l2")
-    samples: int = key("eval.samples", 100, doc="per trained net (verified robust error and clean error)")
-    pgd_steps: int = key("eval.pgd_steps", 50, doc="the suite's PGD inside verification (the audit's 'missed by PGD')")
-    pgd_restarts: int = key("eval.pgd_restarts", 20)
-    verify_branches: int = key("eval.verify_branches", 100)
-    verify_restarts: int = key("eval.verify_restarts", 20)
-    verify_polish: int = key("eval.verify_polish", 0)
     seed: int = key("eval.seed", 4243, doc="the robust-error samples, the same for every net")
-    level: float = key("eval.level", 0.99)
+    samples: int = key("eval.samples", 100, doc="per trained net (verified robust error and clean error)")
 
 
 @dataclass(frozen=True)
@@ -424,18 +417,10 @@ class Q5Head(Section):
 
 
 @dataclass(frozen=True)
-class Q5Eval(Section):
-    NAME = "eval"
+class Q5Eval(VerifiedEval):
     eps: float = key("eval.eps", 0.3, hi=10.0)
-    norm: str = key("eval.norm", "l2")
-    samples: int = key("eval.samples", 6000)
-    pgd_steps: int = key("eval.pgd_steps", 50, doc="the suite's PGD inside verification")
-    pgd_restarts: int = key("eval.pgd_restarts", 20)
-    verify_branches: int = key("eval.verify_branches", 100)
-    verify_restarts: int = key("eval.verify_restarts", 20)
-    verify_polish: int = key("eval.verify_polish", 0)
     seed: int = key("eval.seed", 4247)
-    level: float = key("eval.level", 0.99)
+    samples: int = key("eval.samples", 6000)
 
 
 @dataclass(frozen=True)
@@ -761,18 +746,10 @@ class Q10Task(Section):
 
 
 @dataclass(frozen=True)
-class Q10Eval(Section):
-    NAME = "eval"
+class Q10Eval(VerifiedEval):
     eps: float = key("eval.eps", 0.3, hi=10.0)
-    norm: str = key("eval.norm", "l2")
-    samples: int = key("eval.samples", 200, doc="per head (verified)")
-    pgd_steps: int = key("eval.pgd_steps", 50, doc="the suite's PGD inside verification")
-    pgd_restarts: int = key("eval.pgd_restarts", 20)
-    verify_branches: int = key("eval.verify_branches", 100)
-    verify_restarts: int = key("eval.verify_restarts", 20)
-    verify_polish: int = key("eval.verify_polish", 0)
     seed: int = key("eval.seed", 4245, doc="head of seed s evaluated with eval.seed + s")
-    level: float = key("eval.level", 0.99)
+    samples: int = key("eval.samples", 200, doc="per head (verified)")
 
 
 @dataclass(frozen=True)

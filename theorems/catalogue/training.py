@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from ..parameters import ClaimParams, ParamError, Section, key, param
 from ..registry import Claim, StressPlan, control, register
+from .sections import VerifiedEval
 
 _LAWS = ("k_constant", "k_sqrt_d")
 
@@ -42,21 +43,17 @@ class P3Train(Section):
 
 
 @dataclass(frozen=True)
-class P3Eval(Section):
-    NAME = "eval"
+class P3Eval(VerifiedEval):
     eps: float = key("eval.eps", 0.4, hi=10.0, doc="the headline training radius")
-    norm: str = key("eval.norm", "l2")
+    seed: int = key("eval.seed", 20_000)
+    level: float = key("eval.level", 0.99, doc="Clopper-Pearson limits of each net's errors")
+    verify_branches: int = key("eval.verify_branches", 30)
+    verify_restarts: int = key("eval.verify_restarts", 200)
+    verify_polish: int = key("eval.verify_polish", 100)
     verify_samples: int = key("eval.verify_samples", 500, hi=1_000_000,
                               doc="per trained net, inputs seeded eval.seed + training seed")
     samples: int = key("eval.samples", 20_000, hi=100_000_000,
                        doc="clean errors (exact per sample), the same inputs for both nets of a seed")
-    level: float = key("eval.level", 0.99, doc="Clopper-Pearson limits of each net's errors")
-    seed: int = key("eval.seed", 20_000)
-    pgd_steps: int = key("eval.pgd_steps", 50, doc="the suite's PGD inside verification (audit: missed by PGD)")
-    pgd_restarts: int = key("eval.pgd_restarts", 20)
-    verify_branches: int = key("eval.verify_branches", 30)
-    verify_restarts: int = key("eval.verify_restarts", 200)
-    verify_polish: int = key("eval.verify_polish", 100)
     verify_relaxation: str = key("eval.verify_relaxation", "auto")
     zero_threshold: bool = key("eval.zero_threshold", False)
 
