@@ -68,7 +68,8 @@ LAYOUT_JS = r"""
   const fig = img ? img.getBoundingClientRect() : null;
   return {viewport_width: vw, viewport_height: vh, scroll_width: document.documentElement.scrollWidth,
           wide_count: wide.length, wide: wide.slice(0, 25), answers: answers,
-          first_paper_figure: fig ? {top: Math.round(fig.top), bottom: Math.round(fig.bottom)} : null};
+          first_paper_figure: fig ? {top: Math.round(fig.top), bottom: Math.round(fig.bottom),
+                                left: Math.round(fig.left), right: Math.round(fig.right)} : null};
 })()
 """
 
