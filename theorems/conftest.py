@@ -13,7 +13,10 @@
   claims that ran replace their records, the others are kept (``--fresh`` starts over);
   ``--report`` also renders ``report.md`` and ``index.html`` beside it.
 * ``-n N`` (pytest-xdist): a claim's tests run on one worker (``loadgroup``), workers hand their
-  records to the controller, and the file is the one a serial run writes (timings aside).
+  records to the controller, and the file is the one a serial run writes (timings aside). Each
+  worker also spools its records to ``<results-dir>/.spool/`` after every test, so that an
+  interrupted run (Ctrl-C, ``timeout -s INT``) still writes the claims that finished, as a serial
+  run does; the controller reads the spool only for workers whose records never arrived.
 """
 from __future__ import annotations
 
@@ -92,6 +95,7 @@ def pytest_configure(config):
     config._purecheck_recorder = recorder
     config._purecheck_worker_records = {}
     config._purecheck_worker_stress = {}
+    config._purecheck_workers_done = set()
     # A claim's main test and controls share cached computations: keep them on one xdist worker.
     if getattr(config.option, "dist", "no") == "load":
         config.option.dist = "loadgroup"
@@ -112,11 +116,57 @@ def pytest_testnodedown(node, error):
     if searches:
         node.config._purecheck_worker_stress.update(json.loads(searches))
     data = getattr(node, "workeroutput", {}).get("purecheck_records")
-    if not data:
+    if data is None:
         return
+    node.config._purecheck_workers_done.add(node.workerinput["workerid"])
     store = node.config._purecheck_worker_records
     for cid, rec in json.loads(data).items():
         store[cid] = merge_record(store.get(cid), rec)
+
+
+def _spool_dir(config) -> Path:
+    return Path(config.getoption("--results-dir")) / ".spool"
+
+
+def _spool_prefix(started: float) -> str:
+    # the controller's start time in the name: a later run never reads an earlier run's spool
+    return f"{int(started * 1000)}-"
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_runtest_teardown(item, nextitem):
+    """(xdist worker) spool the record of the claim this test checked: an interrupted run keeps finished claims.
+
+    One small file per worker and claim, rewritten after each of the claim's tests (a claim's tests run on one
+    worker), so the cost is one record's JSON per test.
+    """
+    config = item.config
+    marker = item.get_closest_marker("claim")
+    if not hasattr(config, "workerinput") or marker is None:
+        return
+    cid, rec = marker.args[0], config._purecheck_recorder
+    if cid not in rec.records:
+        return
+    worker = config.workerinput["workerid"]
+    stress = rec.stress_dicts().get(cid)
+    write_atomically({"worker": worker, "records": {cid: rec.records[cid].to_dict(rec.stamp())},
+                      "stress": {cid: stress} if stress else {}},
+                     _spool_dir(config) / f"{_spool_prefix(rec.started)}{worker}-{cid}.json")
+
+
+def _read_spool(config, started: float) -> list[dict]:
+    """(controller) this run's spooled claim records (``worker``, ``records``, ``stress``); files removed as read."""
+    out = []
+    folder = _spool_dir(config)
+    for f in sorted(folder.glob(_spool_prefix(started) + "*.json")) if folder.is_dir() else []:
+        try:
+            out.append(json.loads(f.read_text()))
+        except (OSError, ValueError):
+            pass  # a spool file torn by a kill: that claim's record is lost, as without a spool
+        f.unlink(missing_ok=True)
+    if folder.is_dir() and not any(folder.iterdir()):
+        folder.rmdir()
+    return out
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -165,9 +215,16 @@ def pytest_sessionfinish(session, exitstatus):
         config.workeroutput["purecheck_stress"] = json.dumps(rec.stress_dicts(), default=_default)
         return
     records = dict(config._purecheck_worker_records)
+    searches = dict(config._purecheck_worker_stress)
+    for spooled in _read_spool(config, rec.started):
+        if spooled.get("worker") in config._purecheck_workers_done:
+            continue  # its full records arrived through xdist
+        for cid, r in spooled.get("records", {}).items():
+            records[cid] = merge_record(records.get(cid), r)
+        searches.update(spooled.get("stress", {}))
     for cid, r in rec.record_dicts().items():
         records[cid] = merge_record(records.get(cid), r)
-    searches = {**config._purecheck_worker_stress, **rec.stress_dicts()}
+    searches.update(rec.stress_dicts())
     if not records and not searches:
         return
     out_dir = Path(config.getoption("--results-dir"))

@@ -319,3 +319,22 @@ def test_overrides_assert_pass_and_bad_keys_stop_the_run(pytester):
     res = _meta(pytester, "test_meta_over", body, "--set", "Z7.judge.value=50")
     assert res.ret == 4 and "Z7.judge.value must be a real number in [-10, 10], got 50" in res.stderr.str()
     assert not (pytester.path / "res" / "results.json").exists()  # nothing written
+
+
+def test_interrupted_xdist_run_keeps_the_claims_that_finished(pytester):
+    # Z8 finishes on the worker; Z9's check then interrupts the controller (as Ctrl-C does) before the worker can
+    # hand over its records through xdist. Catches: a controller that writes only what workers hand over at their
+    # end (nothing here), or one that reads another run's spool, or leaves the spool behind.
+    body = ("claim('Z8', 5.0, False, 'pass')\n"
+            "import os, signal, time\n"
+            "def test_Z9_interrupts():\n"
+            "    os.kill(os.getppid(), signal.SIGINT)\n"
+            "    time.sleep(30)\n")
+    stale = pytester.path / "res" / ".spool" / "1-gw0-Z7.json"  # an earlier run's spool: never read
+    stale.parent.mkdir(parents=True)
+    stale.write_text(json.dumps({"worker": "gw0", "records": {"Z7": {"id": "Z7"}}, "stress": {}}))
+    res = _meta(pytester, "test_meta_intr", body, "-n", "1", "-k", "not control")
+    assert res.ret == 2  # interrupted
+    data = json.loads((pytester.path / "res" / "results.json").read_text())
+    assert [(c["id"], c["verdict"], c["main_ran"]) for c in data["claims"]] == [("Z8", "pass", True)]
+    assert [p.name for p in stale.parent.iterdir()] == [stale.name]  # this run's spool removed, the stale one kept
