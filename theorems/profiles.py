@@ -118,7 +118,11 @@ _DOWNSTREAM: dict[str, dict[str, dict[str, Any]]] = {
 
 # ---------------------------------------------------------------- Q1-Q10 (theorems/catalogue/questions.py)
 # quick = the registered defaults (the explorer's former "smoke" size); ci = its former "quick" size;
-# thorough = its former "thorough" size. The trained nets' verified robust errors (reported evidence,
+# thorough = its former "thorough" size, except two PGD budgets cut on 2026-12-02 for the 90-minute thorough run
+# (measured under cProfile, 2 cores, before any verdict of the new sizes was seen): Q2's structural PGD (50 steps x 6
+# restarts on 6000 samples, 28 bisection points x 10 sharpness values) was 1430 s of Q2's 1510 s, now 30 x 2 (the
+# exact soft-threshold attack is the main attack there; quick and ci run no PGD at all); Q6's l_inf PGD on the random
+# dictionary (50 x 8 at d up to 512) was 1262 s of 1273 s, now 30 x 4 (ci's budget), d still up to 512. The trained nets' verified robust errors (reported evidence,
 # except Q5's and Q10's heads, which are judged) grow their samples and branch budgets with the profile.
 # Complete verification costs a few ms per sample on these nets (more for adversarially trained ones, whose
 # dead zones leave samples undecided after the root bound), so samples grow slowly with the profile.
@@ -141,7 +145,7 @@ _QUESTIONS: dict[str, dict[str, dict[str, Any]]] = {
     "Q2": _trained(ci={"grid.beta_b": (0.5, 1.0, 2.0, 4.0, 8.0, 16.0), "structural.samples": 2000,
                        "structural.bisection": 10},
                    thorough={"grid.beta_b": (0.25, 0.5, 1.0, 2.0, 3.0, 4.0, 6.0, 8.0, 16.0, 32.0),
-                             "structural.samples": 6000, "structural.pgd_steps": 50, "structural.pgd_restarts": 6,
+                             "structural.samples": 6000, "structural.pgd_steps": 30, "structural.pgd_restarts": 2,
                              "structural.bisection": 12}),
     "Q3": _trained(),
     "Q4": {"ci": {"grid.b": (0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7),
@@ -155,8 +159,8 @@ _QUESTIONS: dict[str, dict[str, dict[str, Any]]] = {
                         "head.steps": 1500, "eval.samples": 12_000, **_VERIFY["thorough"]}},
     "Q6": {"ci": {"grid.d": (16, 64, 256), "eval.samples": 2000, "eval.pgd_steps": 30, "eval.pgd_restarts": 4,
                   "eval.bisection": 10},
-           "thorough": {"grid.d": (16, 32, 64, 128, 256, 512), "eval.samples": 5000, "eval.pgd_steps": 50,
-                        "eval.pgd_restarts": 8, "eval.bisection": 12}},
+           "thorough": {"grid.d": (16, 32, 64, 128, 256, 512), "eval.samples": 5000, "eval.pgd_steps": 30,
+                        "eval.pgd_restarts": 4, "eval.bisection": 12}},
     "Q7": _trained(ci={"contrastive.seeds": 8, "contrastive.steps": 400},
                    thorough={"contrastive.seeds": 12, "contrastive.steps": 1000}),
     "Q8": _trained(),
