@@ -526,3 +526,65 @@ def test_bad_inputs_name_the_parameter():
     for fn, name in cases:
         with pytest.raises(ValueError, match=rf"^{name} must "):
             fn()
+
+
+# --------------------------------------------------------------------------- VerifiedDecisions
+
+
+def _decisions_setup(d=8, seed=3):
+    """A pure net's nodes with 0.3 off-feature noise: verification needs branching on some inputs."""
+    mdl = _model(d, 0.3, sigma=0.05)
+    w = np.ones(d)
+    g = np.random.default_rng(seed)
+    net = TwoLayerNet(W=mdl.M.T + 0.3 * g.standard_normal((d, d)), a=1 + 0.5 * g.random(d), b=0.2 * np.ones(d))
+    return mdl, w, net
+
+
+def test_verified_decisions_match_robust_error_counts_on_common_draws():
+    """Radius by radius (out of order), the reused decisions equal the direct verified counts where the
+    direct run decides every input, and otherwise lie within them (proven >= direct, possible <= direct).
+    Catches draws that are not robust_error's, or a monotone inference pointing the wrong way."""
+    from numerics.risk import VerifiedDecisions
+
+    mdl, w, net = _decisions_setup()
+    kw = dict(samples=300, seed=11)
+    dec = VerifiedDecisions(net, mdl, w, "l2", **kw)
+    exact_rows = 0
+    for eps in (0.4, 0.1, 0.8, 0.25, 0.6, 0.0, 0.3):
+        proven, possible, n = dec.counts(eps)
+        if eps == 0.0:
+            direct = clean_error(net, mdl, w, method="mc", **kw)
+            assert n == 300 and proven == possible == round(direct.value * n)
+            continue
+        est = robust_error(net, mdl, w, eps, method="verified", **kw)
+        d_proven = int(est.details["attackable"]) + int(est.details["ties"])
+        d_possible = d_proven + int(est.details["unknown"])
+        assert d_proven <= proven <= possible <= d_possible, (eps, d_proven, proven, possible, d_possible)
+        if d_possible == d_proven:
+            exact_rows += 1
+            assert proven == d_proven, f"eps={eps}: reused {proven} vs direct {d_proven} decided errors"
+    assert exact_rows >= 4, "the direct verifier should decide every input at most radii of this small net"
+    # the later radii lie between earlier ones: most inputs are decided without asking the verifier again
+    assert dec.verified_rows < 0.75 * 6 * 300, f"verified {dec.verified_rows} of {6 * 300} input-radius pairs"
+
+
+def test_verified_decisions_counts_are_monotone_in_the_radius():
+    from numerics.risk import VerifiedDecisions
+
+    mdl, w, net = _decisions_setup(seed=5)
+    dec = VerifiedDecisions(net, mdl, w, "linf", samples=200, seed=2)
+    radii = (0.3, 0.05, 0.2, 0.1, 0.15, 0.4)
+    c = {e: dec.counts(e) for e in radii}
+    rs = sorted(radii)
+    assert all(c[a][0] <= c[b][0] and c[a][1] <= c[b][1] for a, b in zip(rs, rs[1:])), c
+    assert c[0.05][0] < c[0.4][0], "the sweep should cross from few to many errors"
+
+
+def test_verified_decisions_refuse_bad_input():
+    from numerics.risk import VerifiedDecisions
+
+    mdl, w, net = _decisions_setup()
+    with pytest.raises(ValueError, match="^samples must be"):
+        VerifiedDecisions(net, mdl, w, "l2", samples=1)
+    with pytest.raises(ValueError, match="^eps must be"):
+        VerifiedDecisions(net, mdl, w, "l2", samples=10).counts(-0.1)

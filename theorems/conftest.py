@@ -32,7 +32,7 @@ import torch
 from hypothesis import settings
 
 from .parameters import ParamError, load_toml, parse_assignment
-from .profiles import active_profile_name, register_hypothesis_profiles
+from .profiles import active_profile_name, register_hypothesis_profiles, run_order
 from .protocol import ClaimSession
 from .registry import CLAIMS, RegisteredOutcome, claim as registered_claim
 from .results import RunRecorder, _default, merge_file, merge_record, write_atomically
@@ -99,6 +99,8 @@ def pytest_configure(config):
     # A claim's main test and controls share cached computations: keep them on one xdist worker.
     if getattr(config.option, "dist", "no") == "load":
         config.option.dist = "loadgroup"
+        # Groups go out in collection order (see pytest_collection_modifyitems), not by test count.
+        config.option.loadscopereorder = False
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -199,6 +201,11 @@ def pytest_collection_modifyitems(config, items):
                                                      f"{claim.reason(session.params(cid)[0])}"))
     config._purecheck_coverage = seen
     config._purecheck_files = {Path(str(item.fspath)).name for item in items}
+    if hasattr(config, "workerinput"):
+        # xdist workers (all collect alike): the longest claims first, so that no long claim starts last and
+        # runs alone at the end (stable: a claim's tests keep their order).
+        items.sort(key=lambda it: run_order(it.get_closest_marker("claim").args[0]
+                                            if it.get_closest_marker("claim") else None))
 
 
 @pytest.fixture(scope="session")

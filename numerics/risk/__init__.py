@@ -70,6 +70,7 @@ import numpy as np
 from ..errors import ExactUnavailable
 from ..estimates import Estimate, mean, paired_difference, proportion
 from ..validation import require_choice
+from .decisions import VerifiedDecisions
 from .exact import ENUMERATION_D, exact_estimate, margin_values, plan
 from .margins import BOUND_RTOL, box_margins, pure_l2_margins
 from .sampling import SampledMargins, exact_per_sample, sample_margins, verification_available
@@ -86,7 +87,7 @@ __all__ = [
     "clean_error", "robust_error", "logistic_loss", "adversarial_logistic_loss", "risk", "exact_available",
     "paired_risk_difference", "engine_for", "METHODS", "QUANTITIES", "NORMS", "DEFAULT_SAMPLES", "ENUMERATION_D",
     "BOUND_RTOL", "ALIGN_RTOL", "PGD_OPTIONS", "ExactUnavailable", "FeatureForm", "feature_form", "as_two_layer",
-    "pure_l2_margins", "box_margins", "verification_available",
+    "pure_l2_margins", "box_margins", "verification_available", "VerifiedDecisions",
 ]
 
 

@@ -58,12 +58,21 @@ def exact_per_sample(spec: Spec) -> str | None:
     return None
 
 
+def draw_batches(spec: Spec, samples: int, seed: int):
+    """The seeded draws every engine sees: ``(k, rows, sample, labels)`` per batch of ``BLOCK // d``
+    (batch k's attacks use seed ``seed + k``); labels by the tie rule (0 on ties)."""
+    rng = np.random.default_rng(seed)
+    batch = max(1, BLOCK // spec.model.d)
+    for k, start in enumerate(range(0, samples, batch)):
+        n = min(batch, samples - start)
+        smp = spec.model.sample(n, rng)
+        yield k, slice(start, start + n), smp, tie_sign(smp.z @ spec.wstar, np.abs(smp.z) @ np.abs(spec.wstar))
+
+
 def sample_margins(spec: Spec, engine: str, samples: int, seed: int, pgd: dict, verify: dict) -> SampledMargins:
     """Margins of ``samples`` seeded draws with ``engine`` (one of ``ENGINES``; ``exact`` falls back
     to ``bound`` on the batches where the exact l2 attack needs too many candidates)."""
     model, d = spec.model, spec.model.d
-    rng = np.random.default_rng(seed)
-    batch = max(1, BLOCK // d)
     att, scale = np.empty(samples), np.empty(samples)
     cert = None if engine == "attack" and spec.robust else np.empty(samples)
     unknown = np.zeros(samples, dtype=bool) if engine == "verified" else None
@@ -74,11 +83,8 @@ def sample_margins(spec: Spec, engine: str, samples: int, seed: int, pgd: dict, 
     ff = feature_form(spec.net, model.M) if engine == "exact" and spec.robust and not spec.net.is_linear() else None
     extra: dict = {}
     seconds: list[np.ndarray] = []  # per-sample verification time (verified engine)
-    for k, start in enumerate(range(0, samples, batch)):
-        n = min(batch, samples - start)
-        smp = model.sample(n, rng)
-        sl = slice(start, start + n)
-        y = tie_sign(smp.z @ spec.wstar, np.abs(smp.z) @ np.abs(spec.wstar))
+    for k, sl, smp, y in draw_batches(spec, samples, seed):
+        n = sl.stop - sl.start
         if spec.net is not None:
             m, sc = clean_margin(spec.net, smp.x, y)
         else:

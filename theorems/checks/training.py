@@ -45,7 +45,7 @@ import numpy as np
 
 from numerics.attacks.pgd import PGDSettings
 from numerics.estimates import Estimate, mean
-from numerics.risk import clean_error, paired_risk_difference, robust_error
+from numerics.risk import VerifiedDecisions, clean_error, paired_risk_difference, robust_error
 
 from .. import trained_nets as tn
 from ..explore.common import level_of, region_map
@@ -380,15 +380,19 @@ def critical_radius(data: tn.DataModel, training: tn.Training, seed: int, ev: Ev
     radius is multiplied (not broken) or divided (broken) by ``growth`` until the verdict flips,
     at most ``MAX_GROWTHS`` times (``upper = inf`` when never broken), then ``halvings``
     bisections; one bisection serves both ends while no undecided input separates them (then
-    each end is bisected on its own).
+    each end is bisected on its own). The inputs (``ev.verify_samples``, seed ``ev.seed + seed``)
+    are those of :func:`robust_at`; at each radius only the inputs that no earlier radius decides
+    are verified (:class:`numerics.risk.VerifiedDecisions`).
     """
     ce = clean_at(data, training, seed, ev, ev.verify_samples).value
     level = level_of(ce)
     seen: dict[float, tuple[bool, bool]] = {0.0: (ce >= level, ce < level)}  # eps -> (broken, safe)
+    decide = VerifiedDecisions(_net(data, training, seed, ev.zero_threshold), data.model(), data.wstar(), ev.norm,
+                               samples=ev.verify_samples, seed=ev.seed + seed, verify=ev.verify())
 
     def look(e: float) -> bool:
         if e not in seen:
-            proven, possible, n = error_counts(robust_at(data, training, seed, ev, e))
+            proven, possible, n = decide.counts(e)
             seen[e] = (proven / n >= level, possible / n < level)
         return seen[e][0]
 
@@ -415,7 +419,8 @@ def critical_radius(data: tn.DataModel, training: tn.Training, seed: int, ev: Ev
                 look(0.5 * (lo_a + lo_b))
     up_a, up_b, lo_a, lo_b = brackets()
     return {"lower": float(lo_a), "upper": float(up_b), "level": float(level), "clean_error": float(ce),
-            "evaluations": len(seen) - 1}
+            "evaluations": len(seen) - 1, "verified_inputs": decide.verified_rows,
+            "inputs_x_radii": decide.n * (len(seen) - 1)}
 
 
 # =========================================================================== P3d
