@@ -40,6 +40,8 @@ def render_claim(cid: str) -> str:
     out.append(f"- **statement:** {text['statement']}")
     out.append(f"- **regime:** {text['regime']}")
     out.append(f"- **registered verdict:** {c.expected}" + (f" ({c.reason(params)})" if c.expected_reason else ""))
+    for prof, verdict, _ in c.expected_by_profile:
+        out.append(f"- **registered verdict at {prof}:** {verdict} ({c.reason(c.defaults(prof), prof)})")
     for d in c.differences:
         out.append(f"- **differs from the paper:** {d}")
     out.append(f"- **check:** `{c.check}`; tests: `{c.tests}`; replay: `{c.replay()}`")

@@ -195,10 +195,11 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.skip(reason=f"{cid}'s stress search runs only under --profile stress"))
             continue
         overridden = session.overridden(cid)
-        if role == "main" and claim.expected != "pass" and not overridden:
+        expected = claim.expected_at(session.profile)
+        if role == "main" and expected != "pass" and not overridden:
             item.add_marker(pytest.mark.xfail(strict=True, raises=RegisteredOutcome,
-                                              reason=f"registered {claim.expected}: "
-                                                     f"{claim.reason(session.params(cid)[0])}"))
+                                              reason=f"registered {expected} ({session.profile}): "
+                                                     f"{claim.reason(session.params(cid)[0], session.profile)}"))
     config._purecheck_coverage = seen
     config._purecheck_files = {Path(str(item.fspath)).name for item in items}
     if hasattr(config, "workerinput"):

@@ -63,7 +63,8 @@ class ClaimSession:
             rec.error = f"{type(exc).__name__}: {' '.join(str(exc).split())[:300]}"
             raise
         rec.record_main(outcome, time.perf_counter() - t0)
-        claim.judge(outcome.verdict, overridden=self.overridden(claim_id)).enforce(outcome.message())
+        judgement = claim.judge(outcome.verdict, overridden=self.overridden(claim_id), profile=self.profile)
+        judgement.enforce(outcome.message())
         return outcome
 
     def run_control(self, claim_id: str, name: str) -> Outcome:
@@ -94,7 +95,8 @@ class ClaimSession:
         over = {k: v["value"] for k, v in params.diff(defaults).items()}
         result = run_stress_plan(claim, self.profile, over, command=self.recorder.command)
         self.recorder.record_stress(claim_id, result)
-        problems = audit(result, claim.judge("pass", overridden=self.overridden(claim_id)).expected)
+        expected = claim.judge("pass", overridden=self.overridden(claim_id), profile=self.profile).expected
+        problems = audit(result, expected)
         if problems:
             raise VerdictMismatch(f"[{claim_id}] stress search: " + "; ".join(problems))
         return result

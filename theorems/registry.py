@@ -140,6 +140,9 @@ class Claim:
     controls: tuple[Control, ...]
     expected: str = "pass"
     expected_reason: str | None = None
+    # Where a profile's sizes decide the verdict: (profile, verdict, reason) entries that replace
+    # expected / expected_reason at that profile (an interval that a profile's seeds cannot narrow).
+    expected_by_profile: tuple[tuple[str, str, str | None], ...] = ()
     scope_note: str | None = None
     differences: tuple[str, ...] = ()
     method: str = ""
@@ -173,6 +176,16 @@ class Claim:
                     raise ValueError(f"claim {self.id}: stress varies unknown key {k}")
                 for v in rng:
                     base.with_values({k: v})  # each end / value must be allowed (ParamError names the key)
+        for prof, verdict, why in self.expected_by_profile:
+            if prof not in PROFILE_NAMES:
+                raise ValueError(f"claim {self.id}: expected_by_profile profile must be one of {PROFILE_NAMES}, "
+                                 f"got {prof!r}")
+            if verdict not in VERDICTS:
+                raise ValueError(f"claim {self.id}: expected_by_profile[{prof!r}] must be one of {VERDICTS}, "
+                                 f"got {verdict!r}")
+            if not why:
+                raise ValueError(f"claim {self.id}: expected_by_profile[{prof!r}] needs a reason (why this profile's "
+                                 f"verdict differs)")
         bad = set(self.profiles) - set(PROFILE_NAMES)
         if bad:
             raise ValueError(f"claim {self.id}: profiles must be among {PROFILE_NAMES}, got {sorted(bad)}")
@@ -221,9 +234,15 @@ class Claim:
         """The hypothesis strategy the check draws its examples from (ranges read from ``draw.*``)."""
         return _load(self.strategy) if self.strategy else None
 
-    def reason(self, params: ClaimParams) -> str | None:
-        """Why the claim is registered with a non-pass verdict, rendered with the parameters used."""
-        return render(self.expected_reason, params) if self.expected_reason else None
+    def expected_at(self, profile: str = "quick") -> str:
+        """The registered verdict at ``profile``'s defaults."""
+        return next((v for p, v, _ in self.expected_by_profile if p == profile), self.expected)
+
+    def reason(self, params: ClaimParams, profile: str = "quick") -> str | None:
+        """Why the claim is registered with its verdict at ``profile`` (when that is not pass, or differs
+        from the other profiles'), rendered with the parameters used."""
+        text = next((r for p, _, r in self.expected_by_profile if p == profile), self.expected_reason)
+        return render(text, params) if text else None
 
     def run(self, params: ClaimParams):
         """The check's Outcome at ``params``; the outcome must be this claim's."""
@@ -233,11 +252,11 @@ class Claim:
                                  f"expected {self.id}")
         return outcome
 
-    def judge(self, verdict: str, *, overridden: bool = False) -> Judgement:
-        """The one rule: the registered verdict at the defaults, ``pass`` under reviewer overrides."""
+    def judge(self, verdict: str, *, overridden: bool = False, profile: str = "quick") -> Judgement:
+        """The one rule: the registered verdict at the profile's defaults, ``pass`` under reviewer overrides."""
         if verdict not in VERDICTS:
             raise ValueError(f"verdict must be one of {VERDICTS}, got {verdict!r}")
-        return Judgement(self.id, verdict, "pass" if overridden else self.expected, overridden)
+        return Judgement(self.id, verdict, "pass" if overridden else self.expected_at(profile), overridden)
 
     def replay(self, overrides: dict[str, Any] | None = None, profile: str = "quick") -> str:
         """The pytest command that re-runs this claim (with the same overrides)."""

@@ -103,7 +103,7 @@ class ClaimRecord:
         else:
             text, params = {"statement": c.statement, "regime": c.regime}, {}
         verdict = o.verdict if o else "inconclusive"
-        match = c.judge(verdict, overridden=bool(overrides)).to_dict() if o else None
+        match = c.judge(verdict, overridden=bool(overrides), profile=self.profile).to_dict() if o else None
         return {
             "id": c.id, "title": c.title, "paper_claim": c.paper_claim, "paper_claims": list(c.paper_claims),
             "scope": c.scope, "scope_note": c.scope_note, "differences": list(c.differences),
@@ -112,8 +112,9 @@ class ClaimRecord:
             "check_command": c.check_command(flat_over, self.profile) if self.params is not None else None,
             "params": params, "overrides": overrides,
             "main_ran": o is not None,
-            "verdict": verdict, "expected": c.expected,
-            "expected_reason": c.reason(self.params) if self.params is not None else c.expected_reason, "match": match,
+            "verdict": verdict, "expected": c.expected_at(self.profile),
+            "expected_reason": (c.reason(self.params, self.profile) if self.params is not None
+                                else c.expected_reason), "match": match,
             "method": (o.method if o and o.method else c.method),
             "message": o.message() if o else (f"main check crashed: {self.error}" if self.error else "main check did not run"),
             "evidence": o.evidence if o else {},

@@ -7,8 +7,10 @@ verdict other than the registered one, is red.
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
+import re
 import textwrap
 from dataclasses import dataclass
 
@@ -90,6 +92,34 @@ def test_claim_judge_expects_pass_under_overrides():
     assert claim.judge("fail").matches and not claim.judge("fail", overridden=True).matches
     with pytest.raises(ValueError, match=r"^verdict must be one of"):
         claim.judge("maybe")
+
+
+def test_claim_judge_reads_the_profile_expectation():
+    """A per-profile registered verdict (data in the catalogue) replaces the default at that profile only;
+    overrides still demand pass. Catches a judge that ignores the profile, or applies it to every profile."""
+    claim = next(c for c in CLAIMS.values() if c.expected_by_profile)
+    prof, verdict, _ = claim.expected_by_profile[0]
+    other = next(p for p in ("quick", "ci", "thorough") if p not in {e[0] for e in claim.expected_by_profile})
+    assert verdict != claim.expected  # an entry that repeats the default would be noise
+    assert claim.judge(verdict, profile=prof).matches and not claim.judge(verdict, profile=other).matches
+    assert claim.judge(claim.expected, profile=other).matches and not claim.judge(claim.expected, profile=prof).matches
+    assert not claim.judge(verdict, overridden=True, profile=prof).matches or verdict == "pass"
+    assert claim.reason(claim.defaults(prof), prof) != claim.reason(claim.defaults(other), other)
+
+
+@pytest.mark.parametrize("entry, message", [
+    (("nightly", "pass", "why"), "claim Zp: expected_by_profile profile must be one of"),
+    (("ci", "maybe", "why"), "claim Zp: expected_by_profile['ci'] must be one of"),
+    (("ci", "fail", ""), "claim Zp: expected_by_profile['ci'] needs a reason"),
+])
+def test_claim_refuses_a_bad_profile_expectation(entry, message):
+    base = next(iter(CLAIMS.values()))
+    with pytest.raises(ValueError, match="^" + re.escape(message)):
+        dataclasses.replace(base, id="Zp", params=_zp_params(base), expected_by_profile=(entry,))
+
+
+def _zp_params(base):
+    return type("ZpParams", (base.params,), {"CLAIM": "Zp"})
 
 
 # ------------------------------------------------------------------ parameters
