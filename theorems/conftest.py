@@ -97,6 +97,11 @@ def pytest_configure(config):
     config._purecheck_worker_stress = {}
     config._purecheck_workers_done = set()
     # A claim's main test and controls share cached computations: keep them on one xdist worker.
+    # A worker re-parses the command line, where `-n 2` alone means dist "load": xdist then adds no
+    # group to the node ids and the controller's loadgroup scheduler sees one group per test (every
+    # claim split over the workers). The controller tells its workers (pytest_configure_node).
+    if winput and winput.get("purecheck_loadgroup"):
+        config.option.loadgroup = True
     if getattr(config.option, "dist", "no") == "load":
         config.option.dist = "loadgroup"
         # Groups go out in collection order (see pytest_collection_modifyitems), not by test count.
@@ -109,6 +114,7 @@ def pytest_configure_node(node):
     rec = node.config._purecheck_recorder
     node.workerinput["purecheck_started"] = rec.started
     node.workerinput["purecheck_command"] = rec.command
+    node.workerinput["purecheck_loadgroup"] = node.config.getvalue("dist") == "loadgroup"
 
 
 @pytest.hookimpl(optionalhook=True)

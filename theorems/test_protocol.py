@@ -368,3 +368,19 @@ def test_interrupted_xdist_run_keeps_the_claims_that_finished(pytester):
     data = json.loads((pytester.path / "res" / "results.json").read_text())
     assert [(c["id"], c["verdict"], c["main_ran"]) for c in data["claims"]] == [("Z8", "pass", True)]
     assert [p.name for p in stale.parent.iterdir()] == [stale.name]  # this run's spool removed, the stale one kept
+
+
+def test_xdist_runs_each_claims_tests_on_one_worker(pytester):
+    # A claim's main test and its controls share cached computations (trained nets). Catches a grouping that
+    # xdist ignores: the workers re-parse `-n 2` as dist "load" and add no group to the node ids, or a pytest
+    # whose node ids no longer carry xdist's "@group" suffix; either way the claims were split over workers.
+    body = "".join(f"claim('Z{i}', 5.0, False, 'pass')\n" for i in range(10, 14))
+    res = _meta(pytester, "test_meta_group", body, "-n", "2", "-v")
+    res.assert_outcomes(passed=8)
+    ran: dict[str, set[str]] = {}
+    for line in res.stdout.lines:
+        m = re.match(r"\[(gw\d+)\] .*(PASSED|SKIPPED).*::test_(Z\d+)", line)
+        if m:
+            ran.setdefault(m.group(3), set()).add(m.group(1))
+    assert sorted(ran) == ["Z10", "Z11", "Z12", "Z13"], res.stdout.str()
+    assert all(len(w) == 1 for w in ran.values()), f"claims split over workers: {ran}"
