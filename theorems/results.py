@@ -55,8 +55,10 @@ ASSUMPTIONS = [
 ]
 
 
-def stamp(profile: str, command: str, started: float) -> dict:
-    commit, dirty = git_state()
+def stamp(profile: str, command: str, started: float, git: tuple[str, bool | None] | None = None) -> dict:
+    """Who made a record: profile, command, start time and the commit (``git``: as read at the start of the
+    run; read now when None)."""
+    commit, dirty = git_state() if git is None else git
     return {"commit": commit, "dirty": dirty, "profile": profile, "command": command,
             "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started))}
 
@@ -153,6 +155,8 @@ class RunRecorder:
         self.command = command
         self.base_seed = base_seed
         self.started = time.time()
+        # The code that runs is the tree at the start: a commit made during a long run must not be stamped.
+        self.git = git_state()
         self.records: dict[str, ClaimRecord] = {}
         self.stress: dict[str, dict] = {}  # StressResults of this run (test_<ID>_stress), by claim id
 
@@ -165,7 +169,7 @@ class RunRecorder:
         return rec
 
     def stamp(self) -> dict:
-        return stamp(self.profile, self.command, self.started)
+        return stamp(self.profile, self.command, self.started, self.git)
 
     def record_dicts(self) -> dict[str, dict]:
         st = self.stamp()

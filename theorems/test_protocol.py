@@ -384,3 +384,14 @@ def test_xdist_runs_each_claims_tests_on_one_worker(pytester):
             ran.setdefault(m.group(3), set()).add(m.group(1))
     assert sorted(ran) == ["Z10", "Z11", "Z12", "Z13"], res.stdout.str()
     assert all(len(w) == 1 for w in ran.values()), f"claims split over workers: {ran}"
+
+
+def test_records_are_stamped_with_the_commit_at_the_start_of_the_run(monkeypatch):
+    # Catches a stamp read when the records are written: a commit made during a long run (the code that ran
+    # is the tree at its start) would be named as the code that produced the verdicts.
+    from . import results
+
+    monkeypatch.setattr(results, "git_state", lambda: ("a" * 40, False))
+    rec = results.RunRecorder("quick", "pytest theorems")
+    monkeypatch.setattr(results, "git_state", lambda: ("b" * 40, True))
+    assert (rec.stamp()["commit"], rec.stamp()["dirty"]) == ("a" * 40, False)
