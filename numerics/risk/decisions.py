@@ -30,7 +30,7 @@ class VerifiedDecisions:
 
     ``counts(eps)`` returns ``(proven, possible, n)``: inputs proven misclassified within the
     ball (ties included), and those not proven safe. ``verified_rows`` counts the inputs the
-    verifier was asked about, over all radii (the work saved is ``len(radii) * n`` minus it).
+    verifier was asked about, over all radii (out of ``n`` per radius asked).
     """
 
     def __init__(self, net, model, wstar, norm: str = "l2", *, samples: int, seed: int = 0,
@@ -54,7 +54,6 @@ class VerifiedDecisions:
         self.broken_from = np.where(broken0, 0.0, np.inf)  # smallest radius proven broken
         self.safe_to = np.where(broken0, -np.inf, 0.0)  # largest radius proven safe
         self.verified_rows = 0
-        self.radii: list[float] = []
 
     def counts(self, eps: float) -> tuple[int, int, int]:
         eps = require_real("eps", eps, low=0.0)
@@ -71,7 +70,6 @@ class VerifiedDecisions:
                 self.broken_from[r[broken]] = np.minimum(self.broken_from[r[broken]], eps)
                 self.safe_to[r[safe]] = np.maximum(self.safe_to[r[safe]], eps)
             self.verified_rows += int(rows.size)
-        self.radii.append(float(eps))
         proven = int(np.sum(self.broken_from <= eps))
         possible = self.n - int(np.sum(self.safe_to >= eps))
         return proven, possible, self.n
