@@ -26,7 +26,7 @@ def main(argv=None) -> dict:
     ap.add_argument("--eps", type=float, default=0.1)
     ap.add_argument("--dtype", choices=("float32", "float64"), default="float32")
     ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--repeats", type=int, default=None, help="best of this many runs (default 3 quick, 1 full)")
+    ap.add_argument("--repeats", type=int, default=3, help="best of this many runs (one run varies by several %% on a shared CPU)")
     ap.add_argument("--no-reference", action="store_true", help="skip torchattacks")
     args = ap.parse_args(argv)
     pin_threads(args.threads)
@@ -40,7 +40,7 @@ def main(argv=None) -> dict:
     d = args.d or (128 if args.quick else 1024)
     m = args.m or (256 if args.quick else 2048)
     n = args.n or (512 if args.quick else 4096)
-    repeats = args.repeats or (3 if args.quick else 1)
+    repeats = args.repeats
     dtype = getattr(torch, args.dtype)
     steps, eps = args.steps, args.eps
 
