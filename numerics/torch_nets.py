@@ -257,6 +257,36 @@ class TorchTwoLayer(RunsModule):
         return [self.run(r).to_net(family) for r in range(self.runs)]
 
 
+class LinearHead(RunsModule):
+    """``f(h) = h @ a + c`` on given features ``h``: the head of a two-layer net whose first layer is frozen.
+
+    a: (m,) or (R, m); c: a float or (R,). Inputs are the frozen layer's features ``h(x)``, (n, m)
+    or (R, n, m); the head is computed by :func:`head` exactly as :meth:`TorchTwoLayer.forward`
+    computes it, so on ``h = net.hidden(x)`` the scores are bit for bit ``net(x)``. Nothing here
+    is a threshold or a first layer (``parameter_groups`` has only the head).
+    """
+
+    def __init__(self, a, c=0.0):
+        super().__init__()
+        a = torch.as_tensor(a)
+        if a.ndim not in (1, 2) or not a.is_floating_point():
+            raise ValueError(f"a must be a floating (m,) or (R, m) tensor, got shape {tuple(a.shape)}")
+        self.runs = a.shape[0] if a.ndim == 2 else None
+        self.a = nn.Parameter(a.clone())
+        c = torch.as_tensor(c, dtype=a.dtype)
+        self.c = nn.Parameter(c.expand(tuple(a.shape[:-1])).clone())
+
+    def forward(self, h: torch.Tensor) -> torch.Tensor:
+        c = self.c if self.runs is None else self.c[:, None]
+        return head(h, self.a) + c
+
+    def parameter_groups(self) -> dict[str, list[nn.Parameter]]:
+        return {"first": [], "threshold": [], "head": [self.a, self.c]}
+
+    def thresholds_soft(self) -> bool:
+        return False
+
+
 def to_torch(net: TwoLayerNet, *, dtype=None, trainable: bool = False) -> TorchTwoLayer:
     """The same function as a :class:`TorchTwoLayer` module (:meth:`TorchTwoLayer.from_net`)."""
     return TorchTwoLayer.from_net(net, dtype=dtype, trainable=trainable)

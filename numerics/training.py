@@ -366,7 +366,11 @@ class LabelledBatches:
 
     @classmethod
     def fixed(cls, x: torch.Tensor, y: torch.Tensor, batch: int, data_seeds: Sequence[int]) -> "LabelledBatches":
-        """Seeded epochs over a fixed sample: x (n, d), y (n,) shared by every run, or x (R, n, d), y (R, n)."""
+        """Seeded epochs over a fixed sample: x (n, d), y (n,) shared by every run, or x (R, n, d), y (R, n).
+
+        Each run shuffles its sample at every epoch with its own generator; a batch of the whole
+        sample (``batch >= n``) is the sample in its given order at every step (no draw).
+        """
         gens = [torch.Generator().manual_seed(int(s)) for s in data_seeds]
         if x.ndim == 2:
             x, y = x.expand((len(gens),) + x.shape), y.expand((len(gens),) + y.shape)
@@ -381,16 +385,18 @@ class LabelledBatches:
                 self._pos = 0
             self._pos += 1
             return self._buf[0][self._pos - 1], self._buf[1][self._pos - 1]
-        xs, ys = [], []
         n = self._x.shape[1]
+        if self.batch == n:  # full batch: every step is the whole sample, whose order the mean loss does not need
+            return self._x, self._y
+        picks = []
         for r, g in enumerate(self.gens):
             if self._perm[r] is None or self._cursor[r] + self.batch > n:
                 self._perm[r], self._cursor[r] = torch.randperm(n, generator=g), 0
-            idx = self._perm[r][self._cursor[r]:self._cursor[r] + self.batch]
+            picks.append(self._perm[r][self._cursor[r]:self._cursor[r] + self.batch])
             self._cursor[r] += self.batch
-            xs.append(self._x[r, idx])
-            ys.append(self._y[r, idx])
-        return torch.stack(xs), torch.stack(ys)
+        # one gather for every run (run r's rows picks[r]); a loop of per-run gathers and a stack cost twice the copy
+        rows, idx = torch.arange(len(self.gens))[:, None], torch.stack(picks)
+        return self._x[rows, idx], self._y[rows, idx]
 
 
 def _default_attack() -> Attack:

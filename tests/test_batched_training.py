@@ -15,6 +15,7 @@ from numerics.architectures import ThreeLayer
 from numerics.contrastive import ContrastiveConfig, train_contrastive
 from numerics.downstream import fit_head, fit_head_batch, random_layer
 from numerics.training import TrainConfig, derive_seeds, fit, train, train_batch, train_module, train_module_batch
+from numerics.torch_nets import TorchTwoLayer
 
 torch.set_num_threads(1)
 
@@ -110,3 +111,67 @@ def test_heads_on_one_fixed_sample_batch_equals_alone():
         assert np.array_equal(alone.net.a, fit_r.net.a) and alone.net.c == fit_r.net.c
         assert np.array_equal(alone.losses, fit_r.losses)
     assert not np.array_equal(together[0].net.a, together[1].net.a), "distinct layers must give distinct heads"
+
+
+def _never_called_attack(*args, **kwargs):
+    raise AssertionError("a clean fit must not attack its inputs")
+
+
+@pytest.mark.parametrize("batch", [64, 200])
+def test_head_fit_on_cached_features_equals_the_fit_through_the_layer(batch):
+    """A clean head fit on a fixed sample trains a LinearHead on h(x) computed once. Passing an attack (never called
+    at eps = 0) takes the path that recomputes h of every minibatch through the frozen layer: the two must agree bit for
+    bit (catches cached features of other rows, another minibatch order or a head computed otherwise), minibatch
+    (64 of 200 rows) and full batch alike."""
+    from numerics.downstream import fit_heads_on_data
+    from numerics.sparse_coding import labels
+
+    sample = MODEL.sample(200, np.random.default_rng(5))
+    y = labels(sample.z, WSTAR)
+    layers = [random_layer(16, 8, seed=s, b=0.1) for s in (0, 1, 2)]
+    cfg = TrainConfig(steps=25, batch=batch, lr=0.05, weight_decay=1e-3, seed=7, progress=False, dtype="float64",
+                      log_every=5)
+    cached = fit_heads_on_data(layers, sample.x, y, cfg)
+    through = fit_heads_on_data(layers, sample.x, y, cfg, attack=_never_called_attack)
+    for a, b in zip(cached, through):
+        assert np.array_equal(a.net.a, b.net.a) and a.net.c == b.net.c
+        assert np.array_equal(a.net.W, b.net.W) and np.array_equal(a.net.b, b.net.b), "the layer stays frozen"
+        assert np.array_equal(a.losses, b.losses)
+        assert a.history.keys() == b.history.keys()
+        for k in a.history:
+            assert np.array_equal(a.history[k], b.history[k]), f"history[{k!r}] differs"
+
+
+def test_linear_head_scores_equal_the_two_layer_net_on_its_features():
+    """LinearHead(a, c) on h = net.hidden(x) is net(x) bit for bit, one net and runs; only the head is a parameter group."""
+    from numerics.torch_nets import LinearHead
+
+    net = TorchTwoLayer.random_init(16, 8, seed=[0, 1], b=0.05, dtype=torch.float64)
+    x = torch.as_tensor(MODEL.sample(50, np.random.default_rng(2)).x)
+    with torch.no_grad():
+        lin = LinearHead(net.a.detach(), net.c.detach())
+        assert torch.equal(lin(net.hidden(x)), net(x))
+        one = LinearHead(net.a.detach()[1], float(net.c[1]))
+        assert one.runs is None and torch.equal(one(net.run(1).hidden(x)), net.run(1)(x))
+    assert lin.parameter_groups() == {"first": [], "threshold": [], "head": [lin.a, lin.c]}
+    with pytest.raises(ValueError, match=r"^a must be a floating"):
+        LinearHead(torch.zeros(2, 3, 4))
+
+
+def test_fixed_batches_shuffle_per_epoch_and_keep_a_full_batch_in_order():
+    """batch < n: each epoch is a seeded permutation of the sample (every row once); batch = n: the sample as given."""
+    from numerics.training import LabelledBatches
+
+    x = torch.arange(10.0)[:, None].expand(10, 2).contiguous()
+    y = torch.arange(10.0)
+    part = LabelledBatches.fixed(x, y, 5, [0, 1])
+    first, second = part.next(0), part.next(1)
+    for r in range(2):
+        rows = torch.cat([first[1][r], second[1][r]]).sort().values
+        assert torch.equal(rows, y), "one epoch sees every row once"
+        assert torch.equal(first[0][r][:, 0], first[1][r]), "x and y rows stay paired"
+    assert not torch.equal(first[1][0], first[1][1]), "each run shuffles with its own generator"
+    full = LabelledBatches.fixed(x, y, 10, [0, 1])
+    for step in range(3):
+        xb, yb = full.next(step)
+        assert xb.shape == (2, 10, 2) and torch.equal(yb, y.expand(2, 10)) and torch.equal(xb[1], x)
