@@ -11,7 +11,7 @@ from __future__ import annotations
 import sys
 
 from .parameters.core import _show
-from .profiles import PROFILE_NAMES
+from .profiles import CONTROL_SIZES, PROFILE_NAMES
 from .registry import CLAIMS, PAPER_CLAIMS
 
 HEADER = """# The claims catalogue
@@ -21,7 +21,8 @@ Generated from the registry (`theorems/registry.py`, entries in `theorems/catalo
 conventions and the scope of each claim are explained in [model.md](model.md). Statements
 are rendered from the registered parameters of the quick profile; `purecheck params ID`
 prints the same parameters as TOML, `pytest theorems --set ID.key=value` re-checks a claim
-at other constants.
+at other constants. Negative controls run at their own profile's sizes, except where
+`theorems/profiles.py` says otherwise: {controls}.
 """
 
 
@@ -65,7 +66,8 @@ def render_claim(cid: str) -> str:
 
 
 def render() -> str:
-    parts = [HEADER, "## The paper's claims", ""]
+    rule = "; ".join(f"at {p} the controls run at {q}'s sizes" for p, q in CONTROL_SIZES.items()) or "none"
+    parts = [HEADER.format(controls=rule), "## The paper's claims", ""]
     parts += [f"- **{k}**: {v}" for k, v in PAPER_CLAIMS.items()]
     parts += ["", "| id | title | scope | paper claims | registered |", "|---|---|---|---|---|"]
     parts += [f"| [{c.id}](#{c.id.lower()}-{_anchor(c.title)}) | {_cell(c.title)} | {c.scope} | "

@@ -193,6 +193,20 @@ def run_order(claim_id: str | None) -> float:
     return -MEASURED_SECONDS.get(claim_id or "", 0.0)
 
 
+# The profile whose sizes a negative control runs at, where it is not the run's own. A control has only to show that
+# the check reports its variant as failing, which ci's sizes show (every control matches in the ci reference,
+# reports/reference); the thorough profile spends its sizes on the main checks, whose controls at thorough sizes were
+# about a fifth of its time (Q2's two 9 minutes, P4's 5, P5d's 4, P3d's eps = 0 sweep to d = 512 as long as P3d).
+CONTROL_SIZES = {"thorough": "ci"}
+
+
+def control_profile(profile: str) -> str:
+    """The profile whose size presets the negative controls use in a run at ``profile``."""
+    if profile not in PROFILE_NAMES:
+        raise ValueError(f"profile must be one of {', '.join(PROFILE_NAMES)}, got {profile!r}")
+    return CONTROL_SIZES.get(profile, profile)
+
+
 def active_profile_name(option: str | None = None) -> str:
     name = option or os.environ.get("HYPOTHESIS_PROFILE") or "quick"
     if name not in PROFILE_NAMES:

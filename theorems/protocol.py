@@ -19,6 +19,7 @@ from hypothesis import note
 
 from numerics.estimates import Estimate
 
+from .profiles import control_profile
 from .registry import CLAIMS, VerdictMismatch
 from .results import ClaimRecord, RunRecorder
 from .verdict import Condition, Outcome, combine, condition
@@ -67,17 +68,26 @@ class ClaimSession:
         judgement.enforce(outcome.message())
         return outcome
 
+    def control_params(self, claim_id: str, name: str):
+        """A control's parameters in this session: the claim's defaults at the control profile of this session's
+        profile (:func:`theorems.profiles.control_profile`), the reviewer's overrides, then the control's own."""
+        claim = CLAIMS[claim_id]
+        prof = control_profile(self.profile)
+        base = self.params(claim_id)[0] if prof == self.profile else claim.resolve(prof, self.overrides.get(claim_id))
+        return claim.control(name).params(base)
+
     def run_control(self, claim_id: str, name: str) -> Outcome:
         claim = CLAIMS[claim_id]
         ctl = claim.control(name)
-        params, _ = self.params(claim_id)
+        params = self.control_params(claim_id, name)
         rec = self._record(claim_id)
         t0 = time.perf_counter()
-        outcome = claim.run(ctl.params(params))
-        rec.record_control(ctl, outcome, time.perf_counter() - t0)
+        outcome = claim.run(params)
+        rec.record_control(ctl, outcome, time.perf_counter() - t0, profile=control_profile(self.profile))
         if outcome.verdict != ctl.expected:
             raise VerdictMismatch(
-                f"[{claim_id}] control {name!r} ({ctl.description}; overrides {dict(ctl.overrides)}): expected the "
+                f"[{claim_id}] control {name!r} ({ctl.description}; overrides {dict(ctl.overrides)}; "
+                f"{control_profile(self.profile)} sizes): expected the "
                 f"check to report {ctl.expected!r}, it reported {outcome.verdict!r}: {outcome.message()}")
         return outcome
 

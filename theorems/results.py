@@ -24,6 +24,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from .profiles import control_profile
 from .registry import CLAIMS, PAPER_CLAIMS, Claim, Control
 from .verdict import Outcome
 
@@ -82,9 +83,10 @@ class ClaimRecord:
         self.runtime_s += runtime_s
         self.examples = list(outcome.examples)
 
-    def record_control(self, control: Control, outcome: Outcome, runtime_s: float) -> None:
+    def record_control(self, control: Control, outcome: Outcome, runtime_s: float, *, profile: str | None = None) -> None:
+        """``profile``: the profile whose sizes the control ran at (theorems.profiles.control_profile)."""
         self.controls[control.name] = {"observed": outcome.verdict, "message": outcome.message(),
-                                       "evidence": outcome.evidence}
+                                       "evidence": outcome.evidence, "profile": profile or self.profile}
         self.runtime_s += runtime_s
 
     def add_example(self, example: dict) -> None:
@@ -129,6 +131,7 @@ class ClaimRecord:
             "controls": [
                 {"name": k.name, "description": k.description, "expected": k.expected,
                  "overrides": {key: _jsonable(v) for key, v in k.overrides},
+                 "size_profile": self.controls.get(k.name, {}).get("profile", control_profile(self.profile)),
                  "observed": self.controls.get(k.name, {}).get("observed", "not run"),
                  "matches": (self.controls[k.name]["observed"] == k.expected) if k.name in self.controls else None,
                  "details": ({"message": self.controls[k.name]["message"], "evidence": self.controls[k.name]["evidence"]}

@@ -118,6 +118,27 @@ def test_claim_refuses_a_bad_profile_expectation(entry, message):
         dataclasses.replace(base, id="Zp", params=_zp_params(base), expected_by_profile=(entry,))
 
 
+def test_controls_run_at_the_control_profiles_sizes_with_the_reviewers_overrides():
+    """At thorough a control runs at ci's sizes (theorems.profiles.CONTROL_SIZES), with the reviewer's overrides and
+    then its own; at the other profiles at the run's own sizes. Catches a control run at the main check's sizes, one
+    that drops the reviewer's overrides, or one whose own overrides lose to them."""
+    from .profiles import control_profile
+    from .protocol import ClaimSession
+
+    assert [control_profile(p) for p in ("quick", "ci", "thorough", "stress")] == ["quick", "ci", "ci", "stress"]
+    with pytest.raises(ValueError, match=r"^profile must be one of quick, ci, thorough, stress, got 'nightly'$"):
+        control_profile("nightly")
+    claim = CLAIMS["P3d"]
+    ctl = claim.control("eps_zero")
+    assert claim.defaults("thorough").flat()["grid.d"] != claim.defaults("ci").flat()["grid.d"]
+    review = {"seeds.n": 2, "train.eps": 0.3}
+    thorough = ClaimSession("thorough", {"P3d": review}, None).control_params("P3d", "eps_zero")
+    assert thorough == ctl.params(claim.resolve("ci", review))
+    assert thorough.flat()["seeds.n"] == 2 and thorough.flat()["train.eps"] == 0.0  # the control's own override wins
+    quick = ClaimSession("quick", {}, None).control_params("P3d", "eps_zero")
+    assert quick == ctl.params(claim.defaults("quick"))
+
+
 def _zp_params(base):
     return type("ZpParams", (base.params,), {"CLAIM": "Zp"})
 

@@ -254,7 +254,8 @@ def _claim_view(c: dict, data: dict, figures: _Figures, max_examples: int, show_
         "controls": [{"name": k["name"], "description": k["description"] or "", "expected": k["expected"],
                       "observed": k["observed"], "match": k["expected"] == k["observed"],
                       "not_run": k["observed"] == NOT_RUN,
-                      "overrides": ", ".join(f"{key} = {fmt.fmt_inline(v)}" for key, v in k["overrides"].items())}
+                      "overrides": ", ".join([f"{key} = {fmt.fmt_inline(v)}" for key, v in k["overrides"].items()]
+                                             + _control_sizes(k, c["stamp"]))}
                      for k in c["controls"]],
         "counterexample": None if cex is None else {
             "message": cex["message"] or "",
@@ -280,6 +281,12 @@ def _claim_view(c: dict, data: dict, figures: _Figures, max_examples: int, show_
         "examples_listed": len(examples),
         "n_examples": c["n_examples"],
     }
+
+
+def _control_sizes(control: dict, stamp: dict) -> list[str]:
+    """``["at ci sizes"]`` when the control ran at another profile's sizes than its claim (the thorough profile's rule)."""
+    size = control.get("size_profile")
+    return [f"at {size} sizes"] if size and size != stamp.get("profile") else []
 
 
 def _number_row(name: str, d: dict) -> dict:

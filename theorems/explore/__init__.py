@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any, Sequence
 
+from ..profiles import control_profile
 from ..verdict import Outcome
 from .common import canonical
 from .sweep import Progress, run_tasks
@@ -125,8 +126,9 @@ def run_questions(ids, profile: str = "quick", scheduler=None, *, progress: Prog
         base = claim.defaults(profile)
         items.append((qid, base))
         labels.append((qid, "main", base))
+        control_base = claim.defaults(control_profile(profile))
         for ctl in claim.controls:
-            p = ctl.params(base)
+            p = ctl.params(control_base)
             items.append((qid, p))
             labels.append((qid, ctl.name, p))
     outcomes, seconds, stats = run_checks(items, scheduler, progress=progress, client=client, memo=memo)
@@ -144,6 +146,6 @@ def plan_questions(ids, profile: str = "quick"):
     items = []
     for qid in ids:
         module(qid)
-        base = CLAIMS[qid].defaults(profile)
-        items += [(qid, base)] + [(qid, c.params(base)) for c in CLAIMS[qid].controls]
+        base, control_base = CLAIMS[qid].defaults(profile), CLAIMS[qid].defaults(control_profile(profile))
+        items += [(qid, base)] + [(qid, c.params(control_base)) for c in CLAIMS[qid].controls]
     return plan_items(items)
