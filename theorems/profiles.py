@@ -48,14 +48,17 @@ _SUPERVISED: dict[str, dict[str, dict[str, Any]]] = {
 # P3's region map: quick crosses only the training radius (two cells around the headline's 0.4); ci and
 # thorough take the full star declared here before any of its cells ran: one axis at a time around the
 # headline (radius, learning rate, init scale, width, threshold rule, optimiser), each value a factor of
-# about 3 (or 2 for the width) either side. P3d: quick d = 16, 32, 64; ci adds 128; thorough goes to 512.
+# about 3 (or 2 for the width) either side. P3d: quick d = 16, 32, 64; ci adds 128; thorough goes to 512, with 10
+# branch-and-bound branches per input in the radius search instead of 30 (decided on 2026-12-03 from a profile of one
+# d = 512 point before any thorough verdict at 10 was seen: the radius search was 500 of its 790 s, three quarters of
+# that in branch and bound; fewer branches can only widen the brackets).
 _P3_STAR = {"grid.eps": (0.1, 0.2, 0.6, 0.8), "grid.lr": (0.003, 0.03), "grid.init_scale": (0.001, 0.1),
             "grid.width": (32, 128), "grid.threshold": ("per_node", "fixed"), "grid.optimiser": ("sgd",)}
 _TRAINING: dict[str, dict[str, dict[str, Any]]] = {
     "P3": {"ci": {**_P3_STAR},
            "thorough": {**_P3_STAR, "seeds.n": 8, "eval.verify_samples": 1000, "grid.scheduler": "local"}},
     "P3d": {"ci": {"grid.d": (16, 32, 64, 128)},
-            "thorough": {"grid.d": (16, 32, 64, 128, 256, 512), "grid.scheduler": "local"}},
+            "thorough": {"grid.d": (16, 32, 64, 128, 256, 512), "grid.scheduler": "local", "eval.radius_branches": 10}},
 }
 
 # ---------------------------------------------------------------- P4 (theorems/catalogue/contrastive.py)

@@ -261,6 +261,11 @@ class P3dEval(P3Eval):
     radius_growth: float = param(1.5, "critical radius: factor by which the radius moves from eval.eps until the "
                                       "verdict at the A4 level flips (the bracket [r, growth r])", lo=1.01, hi=10.0)
     bisection: int = key("eval.bisection", 4, doc="halvings of each critical radius after its bracket is found")
+    # The radius search runs about ten verified robust errors per net, mostly on the inputs still undecided near the
+    # critical radius; its branch budget is its own (a size: fewer branches leave more inputs undecided, which widens
+    # the bracket, never moves it past the true radius).
+    radius_branches: int = param(30, "branch-and-bound branches per input in the critical-radius search",
+                                 role="size", lo=1, hi=10_000_000, kind="int")
 
 
 @dataclass(frozen=True)
@@ -359,7 +364,8 @@ _P3D_REGIME = (
     "{eval.verify_restarts} extra restarts, {eval.verify_polish} polish iterations, {eval.verify_relaxation} "
     "relaxation, the suite's PGD {eval.pgd_steps} x {eval.pgd_restarts} audited) on {eval.verify_samples} inputs and clean "
     "errors on {eval.samples} (seed {eval.seed} + seed), Clopper-Pearson at {eval.level}; critical radii "
-    "bracketed from {eval.eps} by factors {eval.radius_growth}, then {eval.bisection} halvings; slopes: least squares per seed, "
+    "bracketed from {eval.eps} by factors {eval.radius_growth}, then {eval.bisection} halvings ({eval.radius_branches} "
+    "branches per input); slopes: least squares per seed, "
     "Student t over seeds at {judge.seed_level} widened by the bisection brackets; points as tasks on "
     "{grid.scheduler}"
 )

@@ -445,11 +445,11 @@ def p3_at(params, d: int, law: str):
 
 def scaling_point(payload) -> dict:
     """A P3d task: P3's check at one d (verdict and numbers) plus every net's critical-radius bracket."""
-    p3, growth, halvings = payload
+    p3, growth, halvings, branches = payload
     cell = evaluate_cell(p3)
     data, adv = data_of(p3), training_of(p3)
     clean = adv.replace(eps=0.0)
-    ev = EvalSetting.of(p3.eval)
+    ev = dataclasses.replace(EvalSetting.of(p3.eval), verify_branches=branches)
     seeds = seeds_of(p3)
     radii = {kind: [critical_radius(data, tr, s, ev, p3.eval.eps, growth, halvings) for s in seeds]
              for kind, tr in (("clean", clean), ("AT", adv))}
@@ -499,7 +499,7 @@ def check_p3d(params) -> Outcome:
     p, j = params, params.judge
     points = {(law, d): p3_at(p, d, law) for law in p.scaling.laws for d in p.grid.d}
     unique = list(dict.fromkeys(points.values()))
-    calls = [(scaling_point, (q, p.eval.radius_growth, p.eval.bisection)) for q in unique]
+    calls = [(scaling_point, (q, p.eval.radius_growth, p.eval.bisection, p.eval.radius_branches)) for q in unique]
     results, stats = run_tasks(calls, p.grid.scheduler, progress=progress_ticker("P3d points", len(calls)))
     by = {q: r for q, r in zip(unique, results)}
     conds, scaling, audit, keys = [], [], [], []
