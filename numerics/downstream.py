@@ -28,7 +28,9 @@ Pieces:
   (:func:`numerics.training.fit`, :class:`numerics.training.MarginObjective`) on a
   :class:`~numerics.torch_nets.TorchTwoLayer` whose first layer and thresholds are frozen, so
   they follow every convention of :func:`numerics.training.train` (margin losses, ties
-  weighted 0, seed derivation, eps ramp, default PGD, ``monitor_eps``). A head fit freezes
+  weighted 0, seed derivation, eps ramp, default PGD, ``monitor_eps``). A clean fit on a fixed
+  sample trains a :class:`~numerics.torch_nets.LinearHead` on the layer's features of the sample,
+  computed once: bit for bit the fit through the frozen layer (tests/test_batched_training.py). A head fit freezes
   the layer by definition: ``cfg.train_first`` and ``cfg.threshold`` are not read, except that
   ``threshold="per_node"`` and ``train_head=False`` are rejected; ``width`` and
   ``activation`` must be left at their defaults or equal the layer's, ``init_scale`` and

@@ -182,13 +182,13 @@ _STRESS: dict[str, dict[str, dict[str, Any]]] = {}
 PRESETS: dict[str, dict[str, dict[str, Any]]] = {
     **_SYMBOLIC, **_SUPERVISED, **_TRAINING, **_CONTRASTIVE, **_DOWNSTREAM, **_QUESTIONS, **_STRESS}
 
-# Seconds of each claim's main test in the thorough runs of 2026-12-02 (2 cores, -n 2; P3d, P4, Q2, P3 and P5d
-# from the afternoon's, the rest from the morning's). Used only to hand the longest claims to pytest-xdist workers
-# first (longest-processing-time order): by test count, xdist's default, P3 and P3d started last and ran alone at
-# the end. A claim without an entry counts as 0 s; the order never changes what a claim computes.
+# Seconds of each claim's main test in the thorough run of 2026-12-03 (2 cores, -n 2, commit 9618bea, 89.6 minutes in
+# all). Used only to hand the longest claims to pytest-xdist workers first (longest-processing-time order): by test
+# count, xdist's default, P3 and P3d started last and ran alone at the end. A claim without an entry counts as 0 s;
+# the order never changes what a claim computes.
 MEASURED_SECONDS: dict[str, float] = {
-    "P3d": 4896, "P4": 2466, "Q2": 1006, "P5": 666, "Q10": 428, "D1": 405, "Q6": 402, "Q9": 363, "Q1": 349,
-    "P3": 336, "Q7": 311, "P5d": 307, "Q5": 66, "Q8": 61, "P1": 44, "Q3": 39, "S5": 12, "Q4": 11, "P2": 8}
+    "P3d": 3407, "P4": 1829, "Q2": 893, "Q7": 541, "P5": 513, "P3": 448, "Q10": 441, "P5d": 412, "Q6": 400, "Q9": 351,
+    "D1": 269, "Q1": 186, "Q8": 111, "Q5": 92, "P1": 63, "Q3": 23, "Q4": 14, "S5": 12, "P2": 8}
 
 
 def run_order(claim_id: str | None) -> float:
