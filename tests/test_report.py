@@ -537,3 +537,22 @@ def test_report_reads_results_only():
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "", f"imported: {proc.stdout.strip()}"
+
+
+def test_a_control_run_at_another_profiles_sizes_says_so(sample, tmp_path):
+    """results.json records the profile whose sizes a control ran at (size_profile; at thorough the controls run at
+    ci's): the report names it beside the control's overrides, and only when it is not the claim's own profile."""
+    data = copy.deepcopy(sample)
+    claim = next(c for c in data["claims"] if c["controls"])
+    own = claim["stamp"]["profile"] if claim.get("stamp") else data["profile"]
+    claim.setdefault("stamp", {})["profile"] = own
+    other = next(p for p in ("quick", "ci", "thorough") if p != own)
+    claim["controls"][0]["size_profile"] = other
+    for k in claim["controls"][1:]:
+        k["size_profile"] = own
+    path = tmp_path / "results.json"
+    path.write_text(json.dumps(data))
+    render_report(path, tmp_path / "out")
+    md = (tmp_path / "out" / "report.md").read_text()
+    assert md.count(f"at {other} sizes") == 1, f"the control at {other} sizes must say so, once"
+    assert f"at {own} sizes" not in md, "a control at its claim's own sizes says nothing"
