@@ -39,12 +39,70 @@ def _check_kind(kind: str) -> None:
 
 
 def soft_threshold(t, b):
-    """Symmetric soft threshold ``t - clip(t, -b, b)`` (``b >= 0``; ``b = 0`` is the identity)."""
+    """Symmetric soft threshold ``t - clip(t, -b, b)`` (``b >= 0``; ``b = 0`` is the identity).
+
+    Torch tensors that need gradients go through :func:`_soft_threshold_autograd` (the same
+    values and bit for bit the same gradients as autograd through the clamp, in fewer passes).
+    """
     if _is_torch(t):
         import torch
 
+        if torch.is_grad_enabled() and torch.is_tensor(b) and (t.requires_grad or b.requires_grad):
+            return _soft_threshold_autograd(t, b)
         return t - torch.clamp(t, -b, b)
     return t - np.clip(t, -np.asarray(b), b)
+
+
+_SoftThreshold = None
+
+
+def _soft_threshold_autograd(t, b):
+    """``t - clamp(t, -b, b)`` with a fused backward where every ``b > 0``; plain autograd otherwise.
+
+    Autograd through the clamp spends about ten passes over the (runs, n, m) pre-activations
+    (four comparisons, two logical ands, three ``where`` and the sums), a tenth of a batched
+    training step at d = 32. With ``out = act_b(t)`` and ``g`` the output's gradient, the same
+    numbers come from three fused kernels and two sums: ``grad_t = g`` where ``out != 0`` and 0
+    on the dead zone (autograd: ``g + where(|t| <= b, -g, 0)``), and ``grad_b = N - P`` with
+    ``P``, ``N`` the sums (to b's shape) of ``g`` where ``out > 0`` and where ``out < 0``
+    (autograd: the clamp's max and min gradients ``where(t > b, -g, 0)`` and
+    ``where(t < -b, -g, 0)``, each summed, the min one negated through ``-b``). Negation is exact
+    and addition commutes, so the results agree bit for bit up to the sign of zeros (tested in
+    tests/test_activations.py). Autograd's clamp gives ``b``'s gradient only where
+    ``-b < b``, so any ``b <= 0`` takes the plain path.
+    """
+    import torch
+
+    global _SoftThreshold
+    if torch.broadcast_shapes(t.shape, b.shape) != t.shape or not bool((b > 0).all()):
+        return t - torch.clamp(t, -b, b)
+    if _SoftThreshold is None:
+        class _SoftThresholdFunction(torch.autograd.Function):
+            @staticmethod
+            def forward(ctx, t, b):
+                out = t - torch.clamp(t, -b, b)
+                ctx.save_for_backward(out)
+                ctx.b_shape = b.shape
+                return out
+
+            @staticmethod
+            def backward(ctx, g):
+                (out,) = ctx.saved_tensors
+                grad_t = grad_b = None
+                if ctx.needs_input_grad[0]:
+                    grad_t = torch.ops.aten.hardshrink_backward(g, out, 0.0)  # 0 where out == 0
+                if ctx.needs_input_grad[1]:
+                    work = torch.ops.aten.threshold_backward(g, out, 0.0)  # g where out > 0
+                    pos = work.sum_to_size(ctx.b_shape)
+                    if pos is work:  # b has t's shape: keep the sum apart from the work array reused below
+                        pos = pos.clone()
+                    torch.neg(out, out=work)  # one work array for both masks: g where -out > 0
+                    neg = torch.ops.aten.threshold_backward.grad_input(g, work, 0.0, grad_input=work)
+                    grad_b = neg.sum_to_size(ctx.b_shape).sub_(pos)
+                return grad_t, grad_b
+
+        _SoftThreshold = _SoftThresholdFunction
+    return _SoftThreshold.apply(t, b)
 
 
 def relu_intercept(t, b):

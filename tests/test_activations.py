@@ -71,3 +71,43 @@ def test_breakpoints_and_smooth_threshold_limits():
                           torch.as_tensor(smooth_threshold(T, B, 50.0)), rtol=0, atol=1e-10)
     with pytest.raises(ValueError, match=r"^activation must be one of"):
         activate("tanh", T, B)
+
+
+def _clamp_autograd(t, b):  # the formula autograd differentiates without the fused backward
+    return t - torch.clamp(t, -b, b)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize("b_shape", [(3, 1, 8), (3, 1, 1), (8,), (3, 40, 8)])
+@pytest.mark.parametrize("with_zero", [False, True])
+def test_soft_threshold_gradients_are_autograd_through_the_clamp(dtype, b_shape, with_zero):
+    # The fused backward (numerics.activations._soft_threshold_autograd) must give, bit for bit,
+    # what autograd gives through t - clamp(t, -b, b): values, d/dt and d/db summed to b's
+    # broadcast shape, with inputs on both kinks t = +-b. A b with a zero takes the plain path.
+    g = torch.Generator().manual_seed(len(b_shape) + with_zero)
+    b0 = torch.rand(b_shape, generator=g, dtype=dtype) * 0.5 + 0.05
+    if with_zero:
+        b0.view(-1)[0] = 0.0
+    t0 = torch.randn((3, 40, 8), generator=g, dtype=dtype)
+    edge = b0.expand(t0.shape).reshape(-1)
+    t0.view(-1)[:30], t0.view(-1)[30:60] = edge[:30], -edge[30:60]  # exactly on the kinks
+    upstream = torch.randn(t0.shape, generator=g, dtype=dtype)
+    got = []
+    for f in (_clamp_autograd, soft_threshold):
+        t, b = t0.clone().requires_grad_(True), b0.clone().requires_grad_(True)
+        out = f(t, b)
+        out.backward(upstream)
+        got.append((out.detach(), t.grad, b.grad, type(out.grad_fn).__name__))
+    (v0, gt0, gb0, _), (v1, gt1, gb1, fn) = got
+    assert torch.equal(v1, v0), "soft threshold values differ from t - clamp(t, -b, b)"
+    assert torch.equal(gt1, gt0), "d/dt differs from autograd through the clamp"
+    assert torch.equal(gb1, gb0), "d/db differs from autograd through the clamp"
+    assert (fn == "_SoftThresholdFunctionBackward") != with_zero, f"wrong path taken: {fn}"
+
+
+def test_soft_threshold_fused_path_needs_only_the_gradients_asked_for():
+    t = torch.randn((5, 4), requires_grad=True)
+    b = torch.full((4,), 0.2)  # a fixed threshold: no gradient for b
+    soft_threshold(t, b).sum().backward()
+    assert torch.equal(t.grad, (t.detach().abs() > 0.2).to(t.dtype)), "d/dt of sum(act) is the live mask"
+    assert b.grad is None

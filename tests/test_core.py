@@ -9,6 +9,7 @@ from scipy import stats
 from numerics import (ModelConfig, SparseCodingModel, UniformMagnitude, clopper_pearson, labels,
                       linear_net, make_dictionary, mixed_net, mixing_path, node_purity, pure_net, random_skew, to_torch)
 from numerics.activations import relu_intercept, soft_threshold
+from numerics.config import PointMass
 from numerics.estimates import Estimate, mean, paired_difference, proportion
 from numerics.networks import TwoLayerNet
 from numerics.purity import effective_features, network_purity
@@ -72,6 +73,31 @@ def test_torch_sampler_matches_the_law_and_the_dictionary():
     assert torch.allclose(x, z @ torch.as_tensor(model.M).T)
     assert abs(float((z != 0).double().mean()) - 0.3) < 0.01
     assert set(np.unique(z.numpy())) <= {-1.0, 0.0, 1.0}
+
+
+@pytest.mark.parametrize("magnitude", [1.0, 0.7, UniformMagnitude(0.5, 1.5)])
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_torch_sampler_is_the_product_of_its_draws(magnitude, dtype):
+    # docs/model.md's z_i = s_i r_i 1[active], drawn in this order from one generator: activity
+    # U < p, sign U < 1/2, magnitude (uniform law only), then noise N(0, sigma^2/d); the product
+    # in float32, x = M z + noise in dtype. Catches reordered draws, a sign or magnitude slip, and
+    # a changed sign of zero (the bits are compared, not the values).
+    model = SparseCodingModel(ModelConfig(d=7, p=0.3, sigma=0.2, magnitude=magnitude, dictionary_seed=2))
+    n = 500
+    x, z = model.sample_torch(n, torch.Generator().manual_seed(5), dtype=dtype)
+    g = torch.Generator().manual_seed(5)
+    active = (torch.rand((n, 7), generator=g) < 0.3).to(torch.float32)
+    sign = torch.where(torch.rand((n, 7), generator=g) < 0.5, -1.0, 1.0)
+    law = model.config.magnitude
+    r = torch.full((n, 7), law.value) if isinstance(law, PointMass) else \
+        law.low + (law.high - law.low) * torch.rand((n, 7), generator=g)
+    z_want = (active * sign * r).to(dtype)
+    x_want = z_want @ torch.as_tensor(model.M, dtype=dtype).T + \
+        torch.randn((n, 7), generator=g, dtype=dtype) * (0.2 / 7**0.5)
+    as_bits = lambda t: t.view(torch.int32 if t.dtype == torch.float32 else torch.int64)  # noqa: E731
+    assert torch.equal(as_bits(z), as_bits(z_want)), "latents differ from sign * magnitude * activity"
+    assert torch.equal(as_bits(x), as_bits(x_want)), "inputs differ from M z + noise"
+    assert bool((z == 0).any() and (z.view(-1)[z.view(-1) == 0].signbit()).any()), "the draw must exercise -0"
 
 
 def test_labels_treat_floating_point_zeros_as_ties():

@@ -81,6 +81,27 @@ def test_inprocess_keeps_order_and_reports_progress():
     assert seen == [(i, 7) for i in range(1, 8)] and stats.tasks == 7 and len(stats.task_s) == 7
 
 
+def _started_at(x):
+    import time
+
+    time.sleep(0.05)
+    return x, time.perf_counter()
+
+
+def test_dask_runs_the_costliest_tasks_first_and_keeps_the_order_of_results():
+    from distributed import Client, LocalCluster
+
+    costs = [1.0, 5.0, 3.0, 4.0, 2.0]
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=":0") as cluster, \
+            Client(cluster) as client:
+        out, stats = run_tasks([(_started_at, i) for i in range(5)], client=client, costs=costs)
+    assert [x for x, _ in out] == list(range(5)), "results must come in the order of the calls"
+    started = sorted(range(5), key=lambda i: out[i][1])
+    assert started == [1, 3, 2, 4, 0], f"one worker must take the tasks by decreasing cost, took {started}"
+    with pytest.raises(ValueError, match=r"^costs must hold one non-negative number per call \(2\)"):
+        run_tasks([(_square, 1), (_square, 2)], "inprocess", costs=[1.0])
+
+
 def test_call_task_runs_single_threaded_and_restores_threads():
     import torch
 

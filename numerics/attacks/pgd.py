@@ -81,6 +81,11 @@ _BLOCK_ELEMENTS = 1 << 23
 _CHUNK_ELEMENTS = 1 << 21
 
 
+def chunk_rows(width: int) -> int:
+    """Rows PGD on one closed-form net processes at once: (rows, width) work arrays of ``_CHUNK_ELEMENTS``."""
+    return max(1, _CHUNK_ELEMENTS // max(1, width))
+
+
 @dataclass(frozen=True)
 class PGDSettings:
     """PGD strength: ``steps``, ``restarts``, ``zero_start`` (restart 0 from 0) and the default step.
@@ -493,14 +498,14 @@ def _pgd(oracle, x, y, eps, norm, steps, restarts, alpha, gens, zero_start):
     done = 0
     while done < restarts:
         r = min(per_block, restarts - done)
-        X, Y = x.repeat(1, r, 1), y.repeat(1, r)
+        X, Y = (x, y) if r == 1 else (x.repeat(1, r, 1), y.repeat(1, r))  # read only: no copy for one restart
         # one draw per (run, restart), in order: restart i gets the same start whatever the
         # blocking, so a run with more restarts (same seed) extends, and never loses to, one with fewer
         D = _random_starts(x, eps, norm, gens, done, r, zero_start)
         blk_margin = torch.empty((R, r * n), dtype=x.dtype, device=x.device)
         blk_delta = torch.empty_like(D)
         N = r * n
-        rows = max(1, _CHUNK_ELEMENTS // width) if closed_single else N
+        rows = chunk_rows(width) if closed_single else N
         for i in range(0, N, rows):
             j = min(N, i + rows)
             bm, bd = _iterate(oracle, X[:, i:j], Y[:, i:j], D[:, i:j].contiguous(), eps, norm, steps, alpha)

@@ -20,7 +20,7 @@ import numpy as np
 from ..validation import require_real
 from .exact import margin_values
 from .margins import clean_margin, network_gain
-from .sampling import _verify, draw_batches
+from .sampling import draw_batches, verified_margins
 from .spec import common_args, make_spec
 
 
@@ -63,7 +63,7 @@ class VerifiedDecisions:
             scale = self.clean_scale + eps * self.gain
             for k in np.unique(self.batch[rows]):
                 r = rows[self.batch[rows] == k]
-                att, cert, _, _, _ = _verify(spec, self.x[r], self.y[r], self.clean[r], scale[r],
+                att, cert, _, _, _ = verified_margins(spec, self.x[r], self.y[r], self.clean[r], scale[r],
                                              self.seed + int(k), self.verify)
                 broken = margin_values(spec, att, scale[r]) > 0
                 safe = margin_values(spec, cert, scale[r]) == 0

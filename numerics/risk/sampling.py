@@ -125,7 +125,7 @@ def sample_margins(spec: Spec, engine: str, samples: int, seed: int, pgd: dict, 
         else:
             scale[sl] = sc
         if engine == "verified":
-            a_m, c_m, unk, info, secs = _verify(spec, smp.x, y, m, scale[sl], seed + k, verify)
+            a_m, c_m, unk, info, secs = verified_margins(spec, smp.x, y, m, scale[sl], seed + k, verify)
             att[sl], unknown[sl] = a_m, unk
             cert[sl] = ordered("verified lower bound vs attained margin", c_m, a_m, scale[sl])
             for key, val in info.items():
@@ -154,9 +154,14 @@ def verification_available() -> bool:
     return True
 
 
-def _verify(spec: Spec, x: np.ndarray, y: np.ndarray, clean: np.ndarray, scale: np.ndarray, seed: int,
-            opts: dict):
-    """Verified margins of the rows of one batch: ``(attained, lower, unknown, counts)``.
+def verified_margins(spec: Spec, x: np.ndarray, y: np.ndarray, clean: np.ndarray, scale: np.ndarray, seed: int,
+                     opts: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict, np.ndarray]:
+    """Verified margins of the rows of one batch: ``(attained, lower, unknown, counts, seconds)``.
+
+    x (n, d), y (n,) labels, clean (n,) clean margins, scale (n,) tie scales; opts: the
+    verifier's keyword arguments. ``attained`` is the lowest margin found (an upper bound),
+    ``lower`` a sound lower bound, ``unknown`` the rows left undecided, ``seconds`` the
+    verifier's time per decided row.
 
     The verifier's error threshold is the tie rule's (``TIE_RTOL * scale``), so its "attackable"
     / "robust" decisions are exactly this library's error indicator. Ties ``y = 0`` are errors

@@ -555,7 +555,8 @@ def check_p5d(params) -> Outcome:
     wanted = [(law, d, k_at(d, params.model.k, law)) for law in params.scaling.laws for d in params.grid.d]
     unique = list(dict.fromkeys((d, k) for _, d, k in wanted))
     calls = [(p5d_point, (params, d, next(law for law, dd, kk in wanted if (dd, kk) == (d, k)))) for d, k in unique]
-    computed, stats = run_tasks(calls, params.grid.scheduler, progress=progress_ticker("P5d points", len(calls)))
+    computed, stats = run_tasks(calls, params.grid.scheduler, progress=progress_ticker("P5d points", len(calls)),
+                                costs=[d for d, _ in unique])  # cost grows with d: the largest go first on dask
     by_dk = dict(zip(unique, computed))
     results = [{**by_dk[(d, k)], "law": law} for law, d, k in wanted]
     conds, scaling, audits = [], [], []

@@ -500,7 +500,9 @@ def check_p3d(params) -> Outcome:
     points = {(law, d): p3_at(p, d, law) for law in p.scaling.laws for d in p.grid.d}
     unique = list(dict.fromkeys(points.values()))
     calls = [(scaling_point, (q, p.eval.radius_growth, p.eval.bisection, p.eval.radius_branches)) for q in unique]
-    results, stats = run_tasks(calls, p.grid.scheduler, progress=progress_ticker("P3d points", len(calls)))
+    # cost ~ steps x width x d (a training step's matmuls): the d = 512 points go first on dask
+    results, stats = run_tasks(calls, p.grid.scheduler, progress=progress_ticker("P3d points", len(calls)),
+                               costs=[q.train.steps * q.net.width * q.model.d for q in unique])
     by = {q: r for q, r in zip(unique, results)}
     conds, scaling, audit, keys = [], [], [], []
     lvl = j.seed_level

@@ -163,15 +163,24 @@ def progress_ticker(desc: str, total: int) -> Callable[[int, int], None] | None:
 
 
 def run_tasks(calls: Sequence[Call], scheduler: str | SchedulerSpec | None = None, *,
-              progress: Progress | None = None, client=None) -> tuple[list[Any], SweepStats]:
+              progress: Progress | None = None, client=None,
+              costs: Sequence[float] | None = None) -> tuple[list[Any], SweepStats]:
     """Run every ``fn(params)`` of ``calls``; results in the order of ``calls``.
 
     scheduler: a spec string (module docstring) or a parsed :class:`SchedulerSpec`; client: an
     existing ``distributed.Client`` to use instead (it is left open). progress(done, total) is
-    called after each finished task.
+    called after each finished task. costs: one relative cost per call (any positive scale); on
+    dask the costliest tasks are submitted first and with the highest priority (longest
+    processing time first: the last task to start is a short one, so no worker idles long
+    while another finishes a big task). In process the order of ``calls`` stands (one worker
+    takes as long in any order). Results never depend on it.
     """
     spec = scheduler if isinstance(scheduler, SchedulerSpec) else parse_scheduler(scheduler)
     calls = list(calls)
+    if costs is not None:
+        costs = [float(c) for c in costs]
+        if len(costs) != len(calls) or not all(c >= 0 and c == c for c in costs):
+            raise ValueError(f"costs must hold one non-negative number per call ({len(calls)}), got {costs!r}")
     t0 = time.perf_counter()
     if client is None and spec.kind == "inprocess":
         results, times = [], []
@@ -183,9 +192,9 @@ def run_tasks(calls: Sequence[Call], scheduler: str | SchedulerSpec | None = Non
                 progress(i + 1, len(calls))
         return results, SweepStats(spec.describe(), 1, len(calls), time.perf_counter() - t0, times)
     if client is not None:
-        return _run_on_client(client, calls, progress, t0, "given dask client")
+        return _run_on_client(client, calls, progress, t0, "given dask client", costs)
     with open_client(spec) as cl:
-        return _run_on_client(cl, calls, progress, t0, spec.describe())
+        return _run_on_client(cl, calls, progress, t0, spec.describe(), costs)
 
 
 @contextmanager
@@ -216,15 +225,17 @@ def open_client(spec: SchedulerSpec):
         raise ValueError(f"scheduler {spec.kind!r} has no dask client")
 
 
-def _run_on_client(client, calls: list[Call], progress, t0: float, label: str):
+def _run_on_client(client, calls: list[Call], progress, t0: float, label: str, costs: list[float] | None = None):
     from distributed import as_completed
 
-    futures = [client.submit(call_task, fn, params, pure=False) for fn, params in calls]
-    index = {f.key: i for i, f in enumerate(futures)}
+    order = range(len(calls)) if costs is None else sorted(range(len(calls)), key=lambda i: -costs[i])
+    futures = {i: client.submit(call_task, *calls[i], pure=False, priority=0 if costs is None else costs[i])
+               for i in order}
+    index = {f.key: i for i, f in futures.items()}
     results: list[Any] = [None] * len(calls)
     times = [0.0] * len(calls)
     done = 0
-    for fut in as_completed(futures):
+    for fut in as_completed(list(futures.values())):
         out, dt = fut.result()  # re-raises a task's exception here
         i = index[fut.key]
         results[i], times[i] = out, dt
