@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import argparse
 
-from common import best_time, machine, pin_threads, table, write_json
+from common import interleaved_best, machine, paired_ratios, pin_threads, table, write_json
 
 SIZES = ((32, 64), (256, 512))
 
@@ -25,7 +25,8 @@ def main(argv=None) -> dict:
     ap.add_argument("--steps", type=int, help="training steps per run (overrides --quick)")
     ap.add_argument("--runs", type=int, default=16)
     ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--repeats", type=int, default=1, help="best of this many timings")
+    ap.add_argument("--repeats", type=int,
+                    help="rounds, each timing sequential then batched (the best counts); default 3, 1 with --quick")
     args = ap.parse_args(argv)
     pin_threads(args.threads)
 
@@ -36,6 +37,7 @@ def main(argv=None) -> dict:
     from numerics.training import TrainConfig, train, train_batch
 
     steps = args.steps or (20 if args.quick else 200)
+    repeats = args.repeats or (1 if args.quick else 3)
     seeds = list(range(args.runs))
     rows = []
     for d, m in SIZES:
@@ -52,20 +54,26 @@ def main(argv=None) -> dict:
         def batched():
             out["bat"] = train_batch(model, w, cfg, seeds=seeds)
 
-        wall_s, cpu_s = best_time(sequential, args.repeats)
-        wall_b, cpu_b = best_time(batched, args.repeats)
+        times = interleaved_best({"seq": sequential, "bat": batched}, repeats)
         same = all(all(torch.equal(v, b.net.state_dict()[k]) for k, v in a.net.state_dict().items())
                    for a, b in zip(out["seq"], out["bat"]))
-        key = (cpu_s, cpu_b) if args.threads == 1 else (wall_s, wall_b)
-        rows.append({"d": d, "m": m, "runs": len(seeds), "steps": steps, "sequential_s": key[0], "batched_s": key[1],
-                     "speedup": key[0] / key[1], "sequential_wall_s": wall_s, "batched_wall_s": wall_b,
+        key = "cpu" if args.threads == 1 else "wall"
+        seq, bat = times["seq"], times["bat"]
+        paired = sorted(paired_ratios(seq, bat, key))
+        rows.append({"d": d, "m": m, "runs": len(seeds), "steps": steps, "sequential_s": seq[f"{key}_s"],
+                     "batched_s": bat[f"{key}_s"], "speedup": seq[f"{key}_s"] / bat[f"{key}_s"],
+                     "paired_min": paired[0], "paired_median": paired[len(paired) // 2], "paired": paired,
+                     "sequential_wall_s": seq["wall_s"], "batched_wall_s": bat["wall_s"],
+                     "sequential_rounds": seq[f"{key}_rounds"], "batched_rounds": bat[f"{key}_rounds"],
                      "bit_identical": same})
     timing = "cpu_s" if args.threads == 1 else "wall_s"
-    print(f"adversarial training, {len(seeds)} runs, batch 128, 5 PGD steps, {steps} steps, threads={args.threads}"
-          f" (times are {timing})")
+    print(f"adversarial training, {len(seeds)} runs, batch 128, 5 PGD steps, {steps} steps, threads={args.threads},"
+          f" {repeats} interleaved rounds (times are the best round's {timing}; speedup = best / best, and the"
+          f" smallest and median of the rounds' own ratios)")
     print(table(rows, [("d", "d"), ("m", "d"), ("runs", "d"), ("steps", "d"), ("sequential_s", ".2f"),
-                       ("batched_s", ".2f"), ("speedup", ".2f"), ("bit_identical", "")]))
-    payload = {"benchmark": "batched_training", "timing": timing, "threads": args.threads, "repeats": args.repeats,
+                       ("batched_s", ".2f"), ("speedup", ".2f"), ("paired_min", ".2f"), ("paired_median", ".2f"),
+                       ("bit_identical", "")]))
+    payload = {"benchmark": "batched_training", "timing": timing, "threads": args.threads, "repeats": repeats,
                "rows": rows, "machine": machine()}
     path = write_json(f"training_{'quick' if args.quick and not args.steps else f'steps{steps}'}.json", payload)
     print(f"wrote {path}")

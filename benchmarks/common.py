@@ -27,14 +27,35 @@ def best_time(fn, repeats: int) -> tuple[float, float]:
     """Smallest wall time and smallest CPU time (this process, all threads) of ``repeats`` calls.
 
     On a shared machine the wall time includes waiting for other processes; the CPU time
-    does not, so with one thread it is the better measure of the work itself.
+    does not, so with one thread it is the better measure of the work itself. To compare
+    methods, time them with :func:`interleaved_best`.
     """
-    wall, cpu = float("inf"), float("inf")
+    best = interleaved_best({"fn": fn}, repeats)["fn"]
+    return best["wall_s"], best["cpu_s"]
+
+
+def interleaved_best(fns: dict, repeats: int) -> dict[str, dict]:
+    """Every function of ``fns`` once per round, ``repeats`` rounds; per name the best and every round's times.
+
+    Returns ``{name: {"wall_s", "cpu_s", "wall_rounds", "cpu_rounds"}}`` (best = smallest).
+    Rounds interleave the methods so that each sees the same drift in a shared machine's load:
+    on this project's development machine one method's CPU time moves by up to 30 % within a
+    minute, so timing all repeats of one method and then all of the other compares two loads.
+    """
+    rounds = {name: ([], []) for name in fns}
     for _ in range(repeats):
-        t, c = time.perf_counter(), time.process_time()
-        fn()
-        wall, cpu = min(wall, time.perf_counter() - t), min(cpu, time.process_time() - c)
-    return wall, cpu
+        for name, fn in fns.items():
+            t, c = time.perf_counter(), time.process_time()
+            fn()
+            rounds[name][0].append(time.perf_counter() - t)
+            rounds[name][1].append(time.process_time() - c)
+    return {name: {"wall_s": min(w), "cpu_s": min(c), "wall_rounds": w, "cpu_rounds": c}
+            for name, (w, c) in rounds.items()}
+
+
+def paired_ratios(num: dict, den: dict, key: str) -> list[float]:
+    """Round by round ``num / den`` of two :func:`interleaved_best` entries (``key``: "cpu" or "wall")."""
+    return [a / b for a, b in zip(num[f"{key}_rounds"], den[f"{key}_rounds"])]
 
 
 def machine() -> dict:
