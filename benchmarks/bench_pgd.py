@@ -16,6 +16,7 @@ round times each once); the best round counts, and the rounds' own ratios are pr
 from __future__ import annotations
 
 import argparse
+import time
 
 from common import interleaved_best, machine, pin_threads, table, write_json
 
@@ -105,6 +106,20 @@ def main(argv=None) -> dict:
             fns["torchattacks PGDL2"] = lambda: atk(img, lab)
 
     times = interleaved_best(fns, repeats)
+    # One more run of ours under torch.profiler: its CPU time over the time of its own matmul
+    # kernels. Both come from the same run, so a shared machine's load drift cancels out (the
+    # rounds above move by up to 30 %); the profiler's own cost counts against ours.
+    from torch.profiler import ProfilerActivity, profile
+
+    with profile(activities=[ProfilerActivity.CPU]):  # the profiler's start-up (about a second) not counted
+        pgd_attack(net, x[:8], y[:8], eps, "l2", steps=2)
+    c0 = time.process_time()
+    with profile(activities=[ProfilerActivity.CPU]) as prof:
+        ours()
+    profiled_cpu = time.process_time() - c0
+    matmul_us = sum(e.self_cpu_time_total for e in prof.key_averages() if e.key in ("aten::mm", "aten::bmm"))
+    own = {"cpu_s": profiled_cpu, "matmul_s": matmul_us / 1e6, "x_own_matmuls": profiled_cpu / (matmul_us / 1e6)}
+
     # CPU time is the work itself (the wall time on a shared machine includes waiting)
     key = "cpu" if args.threads == 1 else "wall"
     bounds = [times["matmul, all rows"], times[f"matmul, {chunk}-row chunks"]]
@@ -124,7 +139,9 @@ def main(argv=None) -> dict:
     print(table(rows, [("method", "s"), ("wall_s", ".3f"), ("cpu_s", ".3f"), ("gflops", ".1f"),
                        ("samples_steps_per_s", ".3g"), ("x_bound", ".3f"), ("x_bound_rounds_median", ".3f"),
                        ("x_bound_wall", ".2f")]))
-    payload = {"benchmark": "pgd_throughput", "timing": f"{key}_s", "bound_s": bound_s, "chunk_rows": chunk,
+    print(f"ours, one profiled run: {own['cpu_s']:.3f} s CPU, {own['matmul_s']:.3f} s in its matmul kernels:"
+          f" {own['x_own_matmuls']:.3f}x its own matmuls (the load-independent measure of the work around them)")
+    payload = {"benchmark": "pgd_throughput", "ours_profiled": own, "timing": f"{key}_s", "bound_s": bound_s, "chunk_rows": chunk,
                "d": d, "m": m, "n": n, "steps": steps, "eps": eps,
                "dtype": args.dtype, "threads": args.threads, "repeats": repeats,
                "flops_per_run": flops, "rows": rows, "machine": machine()}
