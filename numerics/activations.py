@@ -53,7 +53,7 @@ def soft_threshold(t, b):
     return t - np.clip(t, -np.asarray(b), b)
 
 
-_SoftThreshold = None
+_SoftThreshold = None  # the autograd.Function, built on first use: this module imports torch only when asked
 
 
 def _soft_threshold_autograd(t, b):
@@ -69,7 +69,8 @@ def _soft_threshold_autograd(t, b):
     ``where(t < -b, -g, 0)``, each summed, the min one negated through ``-b``). Negation is exact
     and addition commutes, so the results agree bit for bit up to the sign of zeros (tested in
     tests/test_activations.py). Autograd's clamp gives ``b``'s gradient only where
-    ``-b < b``, so any ``b <= 0`` takes the plain path.
+    ``-b < b``, so any ``b <= 0`` takes the plain path. The backward is first order only (it
+    writes into a work array): nothing in this library differentiates a gradient.
     """
     import torch
 
