@@ -182,13 +182,13 @@ _STRESS: dict[str, dict[str, dict[str, Any]]] = {}
 PRESETS: dict[str, dict[str, dict[str, Any]]] = {
     **_SYMBOLIC, **_SUPERVISED, **_TRAINING, **_CONTRASTIVE, **_DOWNSTREAM, **_QUESTIONS, **_STRESS}
 
-# Seconds of each claim's main test in the thorough run of 2026-12-03 (2 cores, -n 2, commit 9618bea, 89.6 minutes in
-# all). Used only to hand the longest claims to pytest-xdist workers first (longest-processing-time order): by test
-# count, xdist's default, P3 and P3d started last and ran alone at the end. A claim without an entry counts as 0 s;
-# the order never changes what a claim computes.
+# Seconds of each claim's tests (the 40 longest, summed per claim) in the thorough run of 2026-12-03 afternoon (2 cores,
+# -n 2, commit 11015b5, 87.2 minutes in all; S5 and P2 from the run before). Used only to hand the longest claims to
+# pytest-xdist workers first (longest-processing-time order): by test count, xdist's default, P3 and P3d started last
+# and ran alone at the end. A claim without an entry counts as 0 s; the order never changes what a claim computes.
 MEASURED_SECONDS: dict[str, float] = {
-    "P3d": 3407, "P4": 1829, "Q2": 893, "Q7": 541, "P5": 513, "P3": 448, "Q10": 441, "P5d": 412, "Q6": 400, "Q9": 351,
-    "D1": 269, "Q1": 186, "Q8": 111, "Q5": 92, "P1": 63, "Q3": 23, "Q4": 14, "S5": 12, "P2": 8}
+    "P3d": 2974, "P4": 1670, "Q2": 1231, "Q10": 843, "P5": 569, "P3": 534, "Q7": 466, "P5d": 416, "Q6": 408, "Q9": 358,
+    "D1": 253, "Q1": 197, "Q8": 63, "Q5": 54, "Q3": 54, "P1": 37, "Q4": 12, "S5": 12, "P2": 8}
 
 
 def run_order(claim_id: str | None) -> float:
