@@ -169,7 +169,7 @@ def run_tasks(calls: Sequence[Call], scheduler: str | SchedulerSpec | None = Non
 
     scheduler: a spec string (module docstring) or a parsed :class:`SchedulerSpec`; client: an
     existing ``distributed.Client`` to use instead (it is left open). progress(done, total) is
-    called after each finished task. costs: one relative cost per call (any positive scale); on
+    called after each finished task. costs: one non-negative relative cost per call (any scale); on
     dask the costliest tasks are submitted first and with the highest priority (longest
     processing time first: the last task to start is a short one, so no worker idles long
     while another finishes a big task). In process the order of ``calls`` stands (one worker
