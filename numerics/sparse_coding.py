@@ -96,33 +96,40 @@ class SparseCodingModel:
         x = require_array("x", x, shape=(None, self.d))
         return x @ self.M
 
-    def sample_torch(self, n: int, generator, *, dtype=None):
+    def sample_torch(self, n: int, generator, *, dtype=None, out=None):
         """Torch sampler for training loops: returns ``(x, z)`` tensors drawn with ``generator``.
 
         Uses the torch generator so that online training draws fresh samples each step
-        reproducibly without a numpy round trip.
+        reproducibly without a numpy round trip. ``out``: an (n, d) contiguous tensor of
+        ``dtype`` to hold x (the training loop's per-run slice of its batch buffer).
         """
         import torch
 
         n = require_int("n", n, low=1)
         c = self.config
         dtype = dtype or torch.float32
-        # Draws in float32 in this order: activity, sign, magnitude (uniform law only), noise. The
-        # arithmetic is exact (a sign flip and a product with 0 or 1), done in place in float32
-        # and cast once: torch.where with Python scalars and bool-times-float products cost
-        # several passes each, which made this sampler a fifth of a batched training step.
-        active = torch.rand((n, c.d), generator=generator) < c.p
-        negative = torch.rand((n, c.d), generator=generator) < 0.5
-        if isinstance(c.magnitude, PointMass):
+        # Draws in float32 in this order: activity, sign, magnitude (uniform law only), noise; the
+        # first two or three are one draw (a generator fills a tensor in order, so rand((k, n, d))
+        # is k consecutive rand((n, d))). The arithmetic is exact: z = (-r where u_sign < 1/2,
+        # else r) * active, whose product with 0 keeps the sign (the signed zeros of
+        # sign * r * active). Comparisons write 0/1 floats in place (one fast pass each); bool
+        # masks, their casts and bool-times-float products took twice the time of the draws.
+        point = isinstance(c.magnitude, PointMass)
+        u = torch.rand((2 if point else 3, n, c.d), generator=generator, dtype=torch.float32)
+        active = torch.lt(u[0], c.p, out=u[0])
+        negative = torch.lt(u[1], 0.5, out=u[1])
+        if point:
             v = c.magnitude.value
-            z = negative.to(torch.float32).mul_(-2.0 * v).add_(v)  # -v where negative, v elsewhere
+            z = negative.mul_(-2.0 * v).add_(v)  # -v where negative, v elsewhere
         else:
             lo, hi = c.magnitude.low, c.magnitude.high
-            mags = torch.rand((n, c.d), generator=generator).mul_(hi - lo).add_(lo)
-            z = torch.where(negative, mags.neg(), mags)
-        z = z.mul_(active).to(dtype)  # (+-r) * 0 = +-0: the signed zeros of the product sign * r * active
+            z = u[2].mul_(hi - lo).add_(lo).mul_(negative.mul_(-2.0).add_(1.0))  # +-r (times +-1: exact)
+        z = z.mul_(active).to(dtype)
         M = torch.as_tensor(self.M, dtype=dtype)
-        x = z @ M.T
+        if out is not None and (tuple(out.shape) != (n, c.d) or out.dtype != dtype or not out.is_contiguous()):
+            raise ValueError(f"out must be a contiguous ({n}, {c.d}) tensor of {dtype}, got "
+                             f"{tuple(out.shape)} {out.dtype}")
+        x = torch.matmul(z, M.T, out=out)
         if c.sigma > 0:
             x = x.add_(torch.randn((n, c.d), generator=generator, dtype=dtype).mul_(c.sigma / c.d**0.5))
         return x, z

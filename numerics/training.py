@@ -335,13 +335,15 @@ class LabelledBatches:
     """Per-run labelled batches ``(x (R, n, d), y (R, n))``: online draws or epochs over fixed samples.
 
     Build with :meth:`online` or :meth:`fixed`; ``next(step)`` gives the step's batch, ``mode``
-    is "online" or "fixed", ``batch`` the rows per step.
+    is "online" or "fixed", ``batch`` the rows per step. A batch is a view: online inputs are
+    overwritten by the draw of a later chunk, so use (or copy) a batch within its step.
     """
 
     def __init__(self, mode: str, batch: int, gens: list[torch.Generator], draw=None, x=None, y=None,
-                 chunk: int = 1):
+                 chunk: int = 1, d: int | None = None, dtype=None):
         self.mode, self.batch, self.gens = mode, batch, gens
         self._draw, self._x, self._y, self._chunk = draw, x, y, chunk
+        self._d, self._dtype = d, dtype
         self._perm = [None] * len(gens)
         self._cursor = [0] * len(gens)
         self._buf, self._pos = None, 0
@@ -358,11 +360,11 @@ class LabelledBatches:
         d = model.d
         chunk = max(1, min(_DRAW_STEPS, _DRAW_ELEMENTS // (batch * d)))
 
-        def draw(g):
-            x, z = model.sample_torch(chunk * batch, g, dtype=dtype)
-            return x.reshape(chunk, batch, d), labels_torch(z, w).reshape(chunk, batch)
+        def draw(g, out):
+            _, z = model.sample_torch(chunk * batch, g, dtype=dtype, out=out)
+            return labels_torch(z, w)
 
-        return cls("online", batch, gens, draw=draw, chunk=chunk)
+        return cls("online", batch, gens, draw=draw, chunk=chunk, d=d, dtype=dtype)
 
     @classmethod
     def fixed(cls, x: torch.Tensor, y: torch.Tensor, batch: int, data_seeds: Sequence[int]) -> "LabelledBatches":
@@ -379,12 +381,16 @@ class LabelledBatches:
     def next(self, step: int) -> tuple[torch.Tensor, torch.Tensor]:
         if self.mode == "online":
             if self._buf is None or self._pos == self._chunk:
-                drawn = [self._draw(g) for g in self.gens]  # (chunk, n, d) per run -> (chunk, R, n, d)
-                self._buf = (torch.stack([d[0] for d in drawn], dim=1).contiguous(),
-                             torch.stack([d[1] for d in drawn], dim=1).contiguous())
-                self._pos = 0
+                # run r draws straight into its (chunk * n, d) block of one (R, chunk, n, d) buffer, reused
+                # chunk after chunk (no stacking copy, no fresh pages: a new one cost as much as the copy);
+                # a step's batch is the (R, n, d) view of every run's block at that step
+                R, n, k = len(self.gens), self.batch, self._chunk
+                if self._buf is None:
+                    self._xs = torch.empty((R, k * n, self._d), dtype=self._dtype)
+                ys = torch.stack([self._draw(g, self._xs[r]) for r, g in enumerate(self.gens)])
+                self._buf, self._pos = (self._xs.view(R, k, n, self._d), ys.view(R, k, n)), 0
             self._pos += 1
-            return self._buf[0][self._pos - 1], self._buf[1][self._pos - 1]
+            return self._buf[0][:, self._pos - 1], self._buf[1][:, self._pos - 1]
         n = self._x.shape[1]
         if self.batch == n:  # full batch: every step is the whole sample, whose order the mean loss does not need
             return self._x, self._y
@@ -403,7 +409,9 @@ def _default_attack() -> Attack:
     from .attacks.pgd import pgd_attack
 
     def attack(module, x, y, eps, norm, steps, restarts, step_size, seeds):
-        return pgd_attack(module, x, y, eps, norm, steps, restarts, step_size, seeds, zero_start=False)
+        # the loop's batches are finite by construction (sampled, or validated when given): no scan per step
+        return pgd_attack(module, x, y, eps, norm, steps, restarts, step_size, seeds, zero_start=False,
+                          check_finite=False)
 
     return attack
 

@@ -80,10 +80,13 @@ def _clamp_autograd(t, b):  # the formula autograd differentiates without the fu
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
 @pytest.mark.parametrize("b_shape", [(3, 1, 8), (3, 1, 1), (8,), (3, 40, 8)])
 @pytest.mark.parametrize("with_zero", [False, True])
-def test_soft_threshold_gradients_are_autograd_through_the_clamp(dtype, b_shape, with_zero):
+@pytest.mark.parametrize("upstream_layout", ["contiguous", "transposed"])
+def test_soft_threshold_gradients_are_autograd_through_the_clamp(dtype, b_shape, with_zero, upstream_layout):
     # The fused backward (numerics.activations._soft_threshold_autograd) must give, bit for bit,
     # what autograd gives through t - clamp(t, -b, b): values, d/dt and d/db summed to b's
     # broadcast shape, with inputs on both kinks t = +-b. A b with a zero takes the plain path.
+    # A transposed upstream gradient (what a runs net's head hands back) takes the copy to t's
+    # layout: the same numbers.
     g = torch.Generator().manual_seed(len(b_shape) + with_zero)
     b0 = torch.rand(b_shape, generator=g, dtype=dtype) * 0.5 + 0.05
     if with_zero:
@@ -92,6 +95,9 @@ def test_soft_threshold_gradients_are_autograd_through_the_clamp(dtype, b_shape,
     edge = b0.expand(t0.shape).reshape(-1)
     t0.view(-1)[:30], t0.view(-1)[30:60] = edge[:30], -edge[30:60]  # exactly on the kinks
     upstream = torch.randn(t0.shape, generator=g, dtype=dtype)
+    if upstream_layout == "transposed":
+        upstream = upstream.transpose(-1, -2).contiguous().transpose(-1, -2)
+        assert not upstream.is_contiguous()
     got = []
     for f in (_clamp_autograd, soft_threshold):
         t, b = t0.clone().requires_grad_(True), b0.clone().requires_grad_(True)

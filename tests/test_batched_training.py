@@ -175,3 +175,23 @@ def test_fixed_batches_shuffle_per_epoch_and_keep_a_full_batch_in_order():
     for step in range(3):
         xb, yb = full.next(step)
         assert xb.shape == (2, 10, 2) and torch.equal(yb, y.expand(2, 10)) and torch.equal(xb[1], x)
+
+
+def test_online_batches_are_each_runs_own_draws_in_chunks():
+    """Step t of run r is rows [t n, (t + 1) n) of run r's own chunk draw: whatever the other runs, across chunks."""
+    from numerics.sparse_coding import labels_torch
+    from numerics.training import LabelledBatches
+
+    n = 1 << 13  # 64 * 32 * 16 * 8 > 2^20 elements per chunk: a chunk of 8 steps
+    batches = LabelledBatches.online(MODEL, WSTAR, n, [5, 7], torch.float32)
+    assert batches._chunk == 8
+    # 8 steps, then into the second chunk; a batch is a view valid within its step (the buffer is reused): copied
+    steps = [tuple(v.clone() for v in batches.next(t)) for t in range(10)]
+    for r, seed in enumerate([5, 7]):
+        g = torch.Generator().manual_seed(seed)
+        draws = [MODEL.sample_torch(8 * n, g) for _ in range(2)]
+        for t, (x, y) in enumerate(steps):
+            xc, zc = draws[t // 8]
+            rows = slice((t % 8) * n, (t % 8 + 1) * n)
+            assert torch.equal(x[r], xc[rows]), f"run {r} step {t}: inputs are not its own draw"
+            assert torch.equal(y[r], labels_torch(zc[rows], torch.as_tensor(WSTAR, dtype=torch.float32)))

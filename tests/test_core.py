@@ -100,6 +100,24 @@ def test_torch_sampler_is_the_product_of_its_draws(magnitude, dtype):
     assert bool((z == 0).any() and (z.view(-1)[z.view(-1) == 0].signbit()).any()), "the draw must exercise -0"
 
 
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_torch_sampler_into_a_given_buffer_is_the_same_draw(dtype):
+    # out= (the training loop's per-run block of its batch buffer) must change where x lands,
+    # never the bits nor the generator's stream after the draw.
+    model = SparseCodingModel(ModelConfig(d=6, p=0.4, sigma=0.3, dictionary_seed=3))
+    g0, g1 = torch.Generator().manual_seed(9), torch.Generator().manual_seed(9)
+    x0, z0 = model.sample_torch(40, g0, dtype=dtype)
+    buf = torch.full((2, 40, 6), float("nan"), dtype=dtype)
+    x1, z1 = model.sample_torch(40, g1, dtype=dtype, out=buf[1])
+    assert x1.data_ptr() == buf[1].data_ptr() and torch.equal(buf[1], x0) and torch.equal(z1, z0)
+    assert torch.isnan(buf[0]).all(), "only the given block is written"
+    assert torch.equal(torch.rand(5, generator=g0), torch.rand(5, generator=g1)), "the stream continues alike"
+    for bad in (torch.empty((40, 5), dtype=dtype), torch.empty((6, 40), dtype=dtype).T,
+                torch.empty((40, 6), dtype=torch.float16)):
+        with pytest.raises(ValueError, match=r"^out must be a contiguous \(40, 6\) tensor"):
+            model.sample_torch(40, torch.Generator().manual_seed(0), dtype=dtype, out=bad)
+
+
 def test_labels_treat_floating_point_zeros_as_ties():
     w = np.ones(10) / np.sqrt(10)
     z = np.zeros((1, 10))

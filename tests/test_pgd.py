@@ -256,6 +256,13 @@ def test_bad_arguments_raise_value_error_naming_the_parameter(random_net, labell
         args = dict(eps=0.1) | kw
         with pytest.raises(ValueError, match=rf"^{name} "):
             pgd_attack(net, x, y, **args)
+    for bad_x, bad_y in ((x.clone().index_fill_(0, torch.tensor([3]), float("nan")), y),
+                         (x, y.clone().index_fill_(0, torch.tensor([2]), float("inf")))):
+        with pytest.raises(ValueError, match=r"^[xy] must contain only finite numbers"):
+            pgd_attack(net, bad_x, bad_y, 0.1)
+    # check_finite=False (callers with finite inputs by construction) skips only the scan: the same attack
+    assert torch.equal(pgd_attack(net, x, y, 0.1, steps=3, restarts=2, seed=4, check_finite=False),
+                       pgd_attack(net, x, y, 0.1, steps=3, restarts=2, seed=4))
     with pytest.raises(ValueError, match=r"^x "):
         pgd_attack(net, x.numpy(), y, 0.1)
     with pytest.raises(ValueError, match=r"^x "):

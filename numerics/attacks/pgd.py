@@ -142,6 +142,7 @@ def pgd_attack(
     *,
     zero_start: bool = PGD_DEFAULTS.zero_start,
     step_fraction: float = PGD_DEFAULTS.step_fraction,
+    check_finite: bool = True,
 ) -> torch.Tensor:
     """The best perturbation PGD finds: ``delta`` shaped like x, ``||delta_i||_norm <= eps``.
 
@@ -154,14 +155,16 @@ def pgd_attack(
     :meth:`PGDSettings.step_size`);
     seed: int or ``torch.Generator`` (on x's device) for the random starts, or for a runs
     module a sequence of one per run (an int seeds every run alike); zero_start: restart 0
-    starts at ``delta = 0`` instead of a random point.
+    starts at ``delta = 0`` instead of a random point; check_finite: scan x and y for NaN and
+    inf (False skips the two passes, for callers whose inputs are finite by construction: the
+    training loop's batches are sampled or validated when given).
 
     Returns a detached tensor of x's dtype and device; the model's parameters are neither
     changed nor given gradients, and the model's train/eval mode is left as it is.
     Among iterates of equal margin the earliest is kept.
     """
     runs = getattr(model, "runs", None)
-    x, y = _check_xy(x, y, runs)
+    x, y = _check_xy(x, y, runs, check_finite)
     eps, steps, restarts, alpha = _check_schedule(eps, norm, steps, restarts, step_size, step_fraction)
     X, Y = (x, y) if runs is not None else (x[None], y[None])
     gens = _generators(seed, X.shape[0], x.device)
@@ -242,19 +245,19 @@ def _check_schedule(eps, norm, steps, restarts, step_size, step_fraction=PGD_DEF
     return eps, steps, restarts, alpha
 
 
-def _check_xy(x, y, runs) -> tuple[torch.Tensor, torch.Tensor]:
+def _check_xy(x, y, runs, check_finite: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
     ndim = 2 if runs is None else 3
     if not isinstance(x, torch.Tensor) or x.ndim != ndim or not x.is_floating_point() or (
             runs is not None and x.shape[0] != runs):
         shape = tuple(x.shape) if hasattr(x, "shape") else type(x).__name__
         want = "(n, d)" if runs is None else f"({runs}, n, d) (one slice per run)"
         raise ValueError(f"x must be a {ndim}-D floating torch tensor {want}, got {shape}")
-    if not bool(torch.isfinite(x).all()):
+    if check_finite and not bool(torch.isfinite(x).all()):
         raise ValueError("x must contain only finite numbers")
     y = torch.as_tensor(y).to(dtype=x.dtype, device=x.device)
     if y.shape != x.shape[:-1]:
         raise ValueError(f"y must have shape {tuple(x.shape[:-1])}, got {tuple(y.shape)}")
-    if not bool(torch.isfinite(y).all()):
+    if check_finite and not bool(torch.isfinite(y).all()):
         raise ValueError("y must contain only finite numbers")
     return x.detach(), y.detach()
 
@@ -398,47 +401,51 @@ def _random_starts(x: torch.Tensor, eps: float, norm: str, gens, first: int, r: 
                 torch.rand((n, d), generator=g, out=D[q, i * n:(i + 1) * n], **kw)
         D = (2.0 * D - 1.0) * eps
     else:
-        G = torch.ones((R, r * n, d), **kw)
-        U = torch.zeros((R, r * n, 1), **kw)
+        # zero starts' rows: direction 1, radius 0 (finite arithmetic, replaced by exact zeros below)
+        G = (torch.ones if any(zero) else torch.empty)((R, r * n, d), **kw)
+        U = (torch.zeros if any(zero) else torch.empty)((R, r * n, 1), **kw)
         for q, g in enumerate(gens):
             for i in (i for i, z in enumerate(zero) if not z):
                 torch.randn((n, d), generator=g, out=G[q, i * n:(i + 1) * n], **kw)
                 torch.rand((n, 1), generator=g, out=U[q, i * n:(i + 1) * n], **kw)
-        D = G * (eps * U ** (1.0 / d) / G.norm(dim=-1, keepdim=True).clamp_min(torch.finfo(x.dtype).tiny))
+        D = G.mul_(eps * U ** (1.0 / d) / G.norm(dim=-1, keepdim=True).clamp_min(torch.finfo(x.dtype).tiny))
     if any(zero):  # exact zeros for the zero starts (a cube draw of 0 maps to -eps, not 0)
         mask = torch.tensor(zero, device=x.device).repeat_interleave(n)
         D = torch.where(mask[None, :, None], torch.zeros((), **kw), D)
     return D
 
 
-def _step_(D: torch.Tensor, g: torch.Tensor, ys: torch.Tensor, alpha: float, eps: float, norm: str) -> None:
-    """``D <- Proj(D - alpha dir(y g))`` in place (``ys = sign(y)``; zero gradient rows do not move)."""
+def _step_(D: torch.Tensor, g: torch.Tensor, ys: torch.Tensor, alpha: float, eps: float, norm: str,
+           out: torch.Tensor | None = None) -> torch.Tensor:
+    """``Proj(D - alpha dir(y g))`` (``ys = sign(y)``; zero gradient rows do not move) into ``out``
+    (default: ``D`` itself, in place); returns it. ``g`` is overwritten for l_inf."""
+    out = D if out is None else out
     if eps == 0:
-        D.zero_()
-        return
+        return out.zero_()
     if norm == "linf":
-        D.addcmul_(g.sign_(), ys[..., None], value=-alpha).clamp_(-eps, eps)
-        return
+        return torch.addcmul(D, g.sign_(), ys[..., None], value=-alpha, out=out).clamp_(-eps, eps)
     # ys / max(||g||, tiny) is finite (|ys| <= 1), and 0 where g = 0: a zero gradient leaves the row
     gn = torch.linalg.vector_norm(g, dim=-1, keepdim=True).clamp_min_(torch.finfo(D.dtype).tiny)
-    D.addcmul_(g, ys[..., None] / gn, value=-alpha)
-    dn = torch.linalg.vector_norm(D, dim=-1, keepdim=True)
-    D.mul_(torch.div(eps, dn).clamp_max_(1.0))  # eps / ||D|| >= 1 inside the ball (inf at D = 0)
+    torch.addcmul(D, g, ys[..., None] / gn, value=-alpha, out=out)
+    dn = torch.linalg.vector_norm(out, dim=-1, keepdim=True)
+    return out.mul_(torch.div(eps, dn).clamp_max_(1.0))  # eps / ||D|| >= 1 inside the ball (inf at D = 0)
 
 
-# Up to this many elements, _iterate keeps every iterate (one copy per step) and picks the best
-# at the end instead of a masked select per step (several times cheaper); the result is the same.
+# Up to this many elements, _iterate keeps every iterate (each step writes the next one into
+# its own slot) and picks the best at the end instead of a masked select per step (several
+# times cheaper); the result is the same.
 _HISTORY_ELEMENTS = 1 << 24
 
 
 def _iterate(oracle, X, Y, D, eps, norm, steps, alpha):
-    """``steps`` PGD steps from ``D`` (R, N, d), in place; the best margin (R, N) and its iterate."""
+    """``steps`` PGD steps from ``D`` (R, N, d); the best margin (R, N) and its iterate (``D`` may be overwritten)."""
     ys = torch.sign(Y)
     Z = torch.empty_like(D)
     best_margin = torch.full(Y.shape, float("inf"), dtype=X.dtype, device=X.device)
     history = (steps + 1) * D.numel() <= _HISTORY_ELEMENTS
     if history:
         iterates = torch.empty((steps + 1,) + D.shape, dtype=D.dtype, device=D.device)
+        D = iterates[0].copy_(D)
         best_k = torch.zeros(Y.shape, dtype=torch.long, device=X.device)
     else:
         best_delta = D.clone()
@@ -449,12 +456,11 @@ def _iterate(oracle, X, Y, D, eps, norm, steps, alpha):
         better = margin < best_margin  # strict: ties keep the earlier iterate
         torch.where(better, margin, best_margin, out=best_margin)
         if history:
-            iterates[k].copy_(D)
             best_k.masked_fill_(better, k)
         else:
             torch.where(better[..., None], D, best_delta, out=best_delta)
         if k < steps:
-            _step_(D, g, ys, alpha, eps, norm)
+            D = _step_(D, g, ys, alpha, eps, norm, out=iterates[k + 1] if history else None)
     if history:
         best_delta = _pick_rows(iterates, best_k)
     return best_margin, best_delta
@@ -490,8 +496,7 @@ def _pgd(oracle, x, y, eps, norm, steps, restarts, alpha, gens, zero_start):
     block's rows are processed in cache-sized chunks, each chunk through all its steps.
     """
     R, n, d = x.shape
-    best_delta = torch.zeros_like(x)
-    best_margin = torch.full((R, n), float("inf"), dtype=x.dtype, device=x.device)
+    best_delta = best_margin = None
     width = max(d, getattr(oracle, "width", 0))
     per_block = max(1, min(restarts, _BLOCK_ELEMENTS // max(1, n * width)))
     closed_single = getattr(oracle, "single", False)
@@ -502,14 +507,17 @@ def _pgd(oracle, x, y, eps, norm, steps, restarts, alpha, gens, zero_start):
         # one draw per (run, restart), in order: restart i gets the same start whatever the
         # blocking, so a run with more restarts (same seed) extends, and never loses to, one with fewer
         D = _random_starts(x, eps, norm, gens, done, r, zero_start)
-        blk_margin = torch.empty((R, r * n), dtype=x.dtype, device=x.device)
-        blk_delta = torch.empty_like(D)
         N = r * n
         rows = chunk_rows(width) if closed_single else N
-        for i in range(0, N, rows):
-            j = min(N, i + rows)
-            bm, bd = _iterate(oracle, X[:, i:j], Y[:, i:j], D[:, i:j].contiguous(), eps, norm, steps, alpha)
-            blk_margin[:, i:j], blk_delta[:, i:j] = bm, bd
+        if rows >= N:  # one chunk: its results are the block's (no copy)
+            blk_margin, blk_delta = _iterate(oracle, X, Y, D, eps, norm, steps, alpha)
+        else:
+            blk_margin = torch.empty((R, N), dtype=x.dtype, device=x.device)
+            blk_delta = torch.empty_like(D)
+            for i in range(0, N, rows):
+                j = min(N, i + rows)
+                bm, bd = _iterate(oracle, X[:, i:j], Y[:, i:j], D[:, i:j].contiguous(), eps, norm, steps, alpha)
+                blk_margin[:, i:j], blk_delta[:, i:j] = bm, bd
         # best restart of the block (argmin: first of equal margins), then against the blocks before it
         bm = blk_margin.reshape(R, r, n)
         if r == 1:
@@ -518,10 +526,19 @@ def _pgd(oracle, x, y, eps, norm, steps, restarts, alpha, gens, zero_start):
             k = bm.argmin(dim=1)
             m_blk = bm.gather(1, k[:, None]).squeeze(1)
             d_blk = _pick_rows(blk_delta.reshape(R, r, n, d).transpose(0, 1), k)
+        if best_margin is None:  # against "inf margin at delta = 0": only a NaN or inf margin keeps 0
+            better = m_blk < float("inf")
+            if bool(better.all()):
+                best_margin, best_delta = m_blk, d_blk
+                done += r
+                continue
+            best_margin = torch.full((R, n), float("inf"), dtype=x.dtype, device=x.device)
+            best_delta = torch.zeros_like(x)
         better = m_blk < best_margin
         best_margin = torch.where(better, m_blk, best_margin)
         best_delta = torch.where(better[..., None], d_blk, best_delta)
         done += r
-    # y = 0 rows have margin 0 whatever delta is: return the clean point for them
-    best_delta = torch.where((y == 0)[..., None], torch.zeros_like(best_delta), best_delta)
+    # y = 0 rows have margin 0 whatever delta is: return the clean point for them (best_delta is
+    # this function's own array: filled in place)
+    best_delta.masked_fill_((y == 0)[..., None], 0.0)
     return best_delta, best_margin
