@@ -11,7 +11,7 @@ from numerics.attacks.linear import linear_min_margin
 from numerics.attacks.pgd import pgd_attack, pgd_min_margin
 from numerics.dictionaries import make_dictionary, random_skew
 from numerics.networks import TwoLayerNet, linear_net, mixed_net, mixing_path, pure_net
-from numerics.torch_nets import to_torch
+from numerics.torch_nets import TorchTwoLayer, to_torch
 from numerics.sparse_coding import labels
 
 torch.set_num_threads(1)
@@ -221,6 +221,30 @@ def test_restart_blocks_do_not_change_the_result(monkeypatch, random_net, labell
     whole = pgd_min_margin(net, x, y, 0.5, steps=8, restarts=5)
     monkeypatch.setattr(pgd, "_BLOCK_ELEMENTS", 1)  # one restart per block
     np.testing.assert_array_equal(pgd_min_margin(net, x, y, 0.5, steps=8, restarts=5), whole)
+
+
+@pytest.mark.parametrize("runs", [None, 3])
+def test_history_chunks_and_row_selects_do_not_change_the_result(monkeypatch, runs):
+    # PGD keeps the best iterate either from a history of every iterate (small problems) or by
+    # copying improved rows per step (large ones), over row chunks for one net: the same delta
+    # bit for bit whichever path, for one net and for runs (a slip in either bookkeeping, e.g.
+    # a tie taking the later iterate or a row copied from the wrong step, shows here).
+    import numerics.attacks.pgd as pgd
+
+    g = torch.Generator().manual_seed(40)
+    lead = () if runs is None else (runs,)
+    W, a = torch.randn(lead + (24, 10), generator=g), torch.randn(lead + (24,), generator=g)
+    net = TorchTwoLayer(W, a, torch.full(lead + (24,), 0.2))
+    x = torch.randn(lead + (50, 10), generator=g)
+    y = torch.where(torch.rand(lead + (50,), generator=g) < 0.5, -1.0, 1.0)
+    seed = 5 if runs is None else [5, 6, 7]
+    whole = pgd_attack(net, x, y, 0.7, steps=12, restarts=3, seed=seed)
+    monkeypatch.setattr(pgd, "_HISTORY_ELEMENTS", 0)  # per-step row copies
+    assert torch.equal(pgd_attack(net, x, y, 0.7, steps=12, restarts=3, seed=seed), whole)
+    monkeypatch.setattr(pgd, "_CHUNK_ELEMENTS", 7 * 24)  # rows in chunks of 7 (one net only)
+    assert torch.equal(pgd_attack(net, x, y, 0.7, steps=12, restarts=3, seed=seed), whole)
+    monkeypatch.setattr(pgd, "_HISTORY_ELEMENTS", 1 << 24)
+    assert torch.equal(pgd_attack(net, x, y, 0.7, steps=12, restarts=3, seed=seed), whole)
 
 
 def test_dead_zone_needs_random_restarts():

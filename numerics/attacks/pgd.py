@@ -458,12 +458,22 @@ def _iterate(oracle, X, Y, D, eps, norm, steps, alpha):
         if history:
             best_k.masked_fill_(better, k)
         else:
-            torch.where(better[..., None], D, best_delta, out=best_delta)
+            _copy_rows_(best_delta, D, better)
         if k < steps:
             D = _step_(D, g, ys, alpha, eps, norm, out=iterates[k + 1] if history else None)
     if history:
         best_delta = _pick_rows(iterates, best_k)
     return best_margin, best_delta
+
+
+def _copy_rows_(dst: torch.Tensor, src: torch.Tensor, rows: torch.Tensor) -> None:
+    """``dst[..., i, :] = src[..., i, :]`` where ``rows[..., i]`` (in place; dst, src (*S, d) contiguous, rows (*S)).
+
+    A gather and a scatter of the chosen rows: a ``where`` under a mask broadcast along the
+    last axis runs two to three times slower (no vectorised inner loop)."""
+    idx = rows.reshape(-1).nonzero().squeeze(1)
+    d = dst.shape[-1]
+    dst.view(-1, d).index_copy_(0, idx, src.reshape(-1, d).index_select(0, idx))
 
 
 def _pick_rows(stack: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
