@@ -91,8 +91,8 @@ def _soft_threshold_autograd(t, b):
                 (out,) = ctx.saved_tensors
                 # the head's backward hands g over transposed (a bmm's output): one copy to out's layout
                 # makes the three kernels below straight passes (mixed strides cost each of them ~5x)
-                if g.stride() != out.stride():
-                    g = g.contiguous() if out.is_contiguous() else g
+                if out.is_contiguous() and not g.is_contiguous():
+                    g = g.contiguous()
                 grad_t = grad_b = None
                 if ctx.needs_input_grad[0]:
                     grad_t = torch.ops.aten.hardshrink_backward(g, out, 0.0)  # 0 where out == 0

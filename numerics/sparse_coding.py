@@ -108,6 +108,9 @@ class SparseCodingModel:
         n = require_int("n", n, low=1)
         c = self.config
         dtype = dtype or torch.float32
+        if out is not None and (tuple(out.shape) != (n, c.d) or out.dtype != dtype or not out.is_contiguous()):
+            raise ValueError(f"out must be a contiguous ({n}, {c.d}) tensor of {dtype}, got "
+                             f"{tuple(out.shape)} {out.dtype}")
         # Draws in float32 in this order: activity, sign, magnitude (uniform law only), noise; the
         # first two or three are one draw (a generator fills a tensor in order, so rand((k, n, d))
         # is k consecutive rand((n, d))). The arithmetic is exact: z = (-r where u_sign < 1/2,
@@ -126,9 +129,6 @@ class SparseCodingModel:
             z = u[2].mul_(hi - lo).add_(lo).mul_(negative.mul_(-2.0).add_(1.0))  # +-r (times +-1: exact)
         z = z.mul_(active).to(dtype)
         M = torch.as_tensor(self.M, dtype=dtype)
-        if out is not None and (tuple(out.shape) != (n, c.d) or out.dtype != dtype or not out.is_contiguous()):
-            raise ValueError(f"out must be a contiguous ({n}, {c.d}) tensor of {dtype}, got "
-                             f"{tuple(out.shape)} {out.dtype}")
         x = torch.matmul(z, M.T, out=out)
         if c.sigma > 0:
             x = x.add_(torch.randn((n, c.d), generator=generator, dtype=dtype).mul_(c.sigma / c.d**0.5))

@@ -343,7 +343,7 @@ class LabelledBatches:
                  chunk: int = 1, d: int | None = None, dtype=None):
         self.mode, self.batch, self.gens = mode, batch, gens
         self._draw, self._x, self._y, self._chunk = draw, x, y, chunk
-        self._d, self._dtype = d, dtype
+        self._d, self._dtype, self._xs = d, dtype, None  # online: the reused input buffer (R, chunk * n, d)
         self._perm = [None] * len(gens)
         self._cursor = [0] * len(gens)
         self._buf, self._pos = None, 0
@@ -385,7 +385,7 @@ class LabelledBatches:
                 # chunk after chunk (no stacking copy, no fresh pages: a new one cost as much as the copy);
                 # a step's batch is the (R, n, d) view of every run's block at that step
                 R, n, k = len(self.gens), self.batch, self._chunk
-                if self._buf is None:
+                if self._xs is None:
                     self._xs = torch.empty((R, k * n, self._d), dtype=self._dtype)
                 ys = torch.stack([self._draw(g, self._xs[r]) for r, g in enumerate(self.gens)])
                 self._buf, self._pos = (self._xs.view(R, k, n, self._d), ys.view(R, k, n)), 0

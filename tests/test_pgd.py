@@ -287,6 +287,7 @@ def test_bad_arguments_raise_value_error_naming_the_parameter(random_net, labell
     # check_finite=False (callers with finite inputs by construction) skips only the scan: the same attack
     assert torch.equal(pgd_attack(net, x, y, 0.1, steps=3, restarts=2, seed=4, check_finite=False),
                        pgd_attack(net, x, y, 0.1, steps=3, restarts=2, seed=4))
+    pgd_attack(net, bad_x, bad_y, 0.1, steps=1, check_finite=False)  # the scan is really skipped: no error
     with pytest.raises(ValueError, match=r"^x "):
         pgd_attack(net, x.numpy(), y, 0.1)
     with pytest.raises(ValueError, match=r"^x "):

@@ -506,7 +506,7 @@ def _pgd(oracle, x, y, eps, norm, steps, restarts, alpha, gens, zero_start):
     block's rows are processed in cache-sized chunks, each chunk through all its steps.
     """
     R, n, d = x.shape
-    best_delta = best_margin = None
+    best_delta = best_margin = None  # set by the first block
     width = max(d, getattr(oracle, "width", 0))
     per_block = max(1, min(restarts, _BLOCK_ELEMENTS // max(1, n * width)))
     closed_single = getattr(oracle, "single", False)
@@ -536,17 +536,15 @@ def _pgd(oracle, x, y, eps, norm, steps, restarts, alpha, gens, zero_start):
             k = bm.argmin(dim=1)
             m_blk = bm.gather(1, k[:, None]).squeeze(1)
             d_blk = _pick_rows(blk_delta.reshape(R, r, n, d).transpose(0, 1), k)
-        if best_margin is None:  # against "inf margin at delta = 0": only a NaN or inf margin keeps 0
-            better = m_blk < float("inf")
-            if bool(better.all()):
-                best_margin, best_delta = m_blk, d_blk
-                done += r
-                continue
+        if best_margin is None:  # before the first block: margin inf at delta = 0
             best_margin = torch.full((R, n), float("inf"), dtype=x.dtype, device=x.device)
-            best_delta = torch.zeros_like(x)
         better = m_blk < best_margin
-        best_margin = torch.where(better, m_blk, best_margin)
-        best_delta = torch.where(better[..., None], d_blk, best_delta)
+        if best_delta is None and bool(better.all()):  # the first block wins everywhere (no NaN or inf margin)
+            best_margin, best_delta = m_blk, d_blk
+        else:
+            best_delta = torch.zeros_like(x) if best_delta is None else best_delta
+            best_margin = torch.where(better, m_blk, best_margin)
+            best_delta = torch.where(better[..., None], d_blk, best_delta)
         done += r
     # y = 0 rows have margin 0 whatever delta is: return the clean point for them (best_delta is
     # this function's own array: filled in place)
