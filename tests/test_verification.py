@@ -364,6 +364,66 @@ def test_linear_relaxation_is_exact_on_linear_nets(labelled_data):
         assert (res.branches == 1).all()
 
 
+def _branches_and_multipliers(net, x, y, eps, norm, seed):
+    """Random sub-boxes of the node ranges (two per sample) and multipliers of both families on them."""
+    from numerics.verification.problem import build_problem
+
+    prob = build_problem(net, x, y, eps, norm)
+    g = torch.Generator().manual_seed(seed)
+    idx = torch.arange(prob.n).repeat(2)
+    u = torch.rand((2, idx.shape[0], prob.m), generator=g, dtype=torch.float64)
+    lo, hi = -prob.r * u[0], prob.r * u[1]
+    lin = bounds.initial_multipliers(prob, idx, lo, hi)
+    lin.gamma = lin.gamma + 0.1 * torch.randn(lin.gamma.shape, generator=g, dtype=torch.float64)
+    return prob, idx, lo, hi, lin, bounds.lift_to_quadratic(prob, lin, curvature=0.5)
+
+
+@pytest.mark.parametrize("norm", ["l2", "linf"])
+def test_cached_branch_terms_give_the_same_bounds_bit_for_bit(norm, random_net, labelled_data):
+    """The optimisers build BranchTerms once and select its rows as branches freeze: every bound,
+    minimiser and supergradient must be the one computed from scratch (a stale or misaligned cache,
+    or psi at the stationary points joined in the wrong order, changes bits)."""
+    net = random_net(21, d=8, m=12, b_scale=0.5)
+    x, y = labelled_data(22, 15, 8)
+    prob, idx, lo, hi, lin, quad = _branches_and_multipliers(net, x, y, 0.4 if norm == "l2" else 0.1, norm, 23)
+    rows = torch.tensor([3, 0, 17, 29, 8])
+    terms = bounds.BranchTerms.of(prob, idx, lo, hi)
+    for family, mult in (("linear", lin), ("quadratic", quad)):
+        for sel, t in ((slice(None), terms), (rows, terms.select(rows))):
+            m = mult.select(sel)
+            fresh = bounds.evaluate(prob, idx[sel], lo[sel], hi[sel], m, family)
+            cached = bounds.evaluate(prob, idx[sel], lo[sel], hi[sel], m, family, terms=t)
+            for name in ("value", "s", "delta", "ok"):
+                assert torch.equal(getattr(fresh, name), getattr(cached, name)), f"{family}: {name} differs"
+            for name in ("gamma", "D", "rho"):
+                assert torch.equal(getattr(fresh.grads, name), getattr(cached.grads, name)), f"{family}: grad {name}"
+            # and the candidates' values are the objective at the candidates, psi taken on all of them at once
+            S, val, _ = cached.nodes
+            D = m.D if family == "quadratic" else torch.zeros_like(m.gamma)
+            direct = prob.psi(idx[sel], S) + (D[..., None] * S - m.gamma[..., None]) * S
+            assert torch.equal(val, direct), f"{family}: candidate values differ from psi at the candidates"
+    # the linear family's shortcut in the rounding bound: D = 0 adds exact zeros
+    zero = torch.zeros_like(lin.gamma)
+    full = bounds.node_terms(prob, idx, lo, hi, lin.gamma, zero, False)
+    short = bounds.node_terms(prob, idx, lo, hi, lin.gamma, zero, False, zero_D=True)
+    assert all(torch.equal(a, b) for a, b in zip(full[:3], short[:3]))
+
+
+def test_linear_optimisation_moves_gamma_only(random_net, labelled_data):
+    """The linear family's bound reads gamma only: optimise carries D and rho as given, and the
+    value it reports is the bound at the multipliers it returns."""
+    net = random_net(24, d=8, m=12, b_scale=0.5)
+    x, y = labelled_data(25, 15, 8)
+    prob, idx, lo, hi, lin, quad = _branches_and_multipliers(net, x, y, 0.4, "l2", 26)
+    start = bounds.Multipliers(lin.gamma, torch.zeros_like(lin.gamma), quad.rho)  # a parent's rho, as in _bound
+    out = bounds.optimise(prob, idx, lo, hi, start, "linear", 20)
+    assert torch.equal(out.mult.D, start.D) and torch.equal(out.mult.rho, start.rho)
+    assert not torch.equal(out.mult.gamma, start.gamma), "gamma did not move"
+    again = bounds.evaluate(prob, idx, lo, hi, out.mult, "linear")
+    assert torch.equal(again.value, out.value)
+    assert bool((out.value >= bounds.evaluate(prob, idx, lo, hi, start, "linear").value).all())
+
+
 # --------------------------------------------------------------------------- float policy, guard, edges
 
 

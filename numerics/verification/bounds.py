@@ -113,16 +113,45 @@ def cut_points(prob: Problem, idx, lo, hi) -> torch.Tensor:
     return torch.cat([lo[..., None], k, hi[..., None]], dim=-1)
 
 
-def node_candidates(prob: Problem, idx, lo, hi, gamma, D, stationary: bool = True):
+@dataclass
+class BranchTerms:
+    """What bounding the branches (idx, lo, hi) needs that no multiplier moves: the cut points
+    (:func:`cut_points`), psi there, and the sizes behind :func:`node_terms`' rounding bound.
+
+    An optimiser evaluates the same branches at every iterate (about 30 times a branch in the
+    search), so it builds these once (:meth:`of`) and selects rows as branches freeze
+    (:meth:`select`); evaluations with and without them agree bit for bit.
+    """
+
+    cuts: torch.Tensor  # (B, m, K + 2)
+    psi_cuts: torch.Tensor  # (B, m, K + 2)
+    alpha: torch.Tensor  # (B, m) |alpha_j|
+    span: torch.Tensor  # (B, m) |t_j| + |b_j| + |lo_j| + |hi_j|
+    t_term: torch.Tensor  # (B, m) |alpha_j| t_err_j
+
+    @staticmethod
+    def of(prob: Problem, idx, lo, hi) -> "BranchTerms":
+        cuts = cut_points(prob, idx, lo, hi)
+        alpha = prob.alpha[idx].abs()
+        span = prob.t[idx].abs() + prob.b.abs() + lo.abs() + hi.abs()
+        return BranchTerms(cuts, prob.psi(idx, cuts), alpha, span, alpha * prob.t_err[idx])
+
+    def select(self, rows) -> "BranchTerms":
+        return BranchTerms(*(getattr(self, f.name)[rows] for f in fields(self)))
+
+
+def node_candidates(prob: Problem, idx, lo, hi, gamma, D, stationary: bool = True,
+                    terms: BranchTerms | None = None):
     """Candidate minimisers of ``psi(s) + D s^2 - gamma s`` on ``[lo, hi]`` per node.
 
     Returns S (B, m, C) the points (range ends, kinks, the clipped stationary point of each
     piece when D > 0), val (B, m, C) the function there and curv (B, m, C): ``1/(2D)`` at a
     stationary point strictly inside its piece (where the piece's minimum is a smooth concave
     function of (gamma, D) with that curvature), 0 elsewhere (affine in (gamma, D)).
+    ``terms``: the branches' :class:`BranchTerms` (built here when not given).
     """
-    cuts = cut_points(prob, idx, lo, hi)
-    nc = cuts.shape[-1]
+    terms = BranchTerms.of(prob, idx, lo, hi) if terms is None else terms
+    cuts = terms.cuts
     if stationary:
         alpha = prob.alpha[idx]
         piece = alpha[..., None] * prob.slopes  # (B, m, K + 1) slope of psi on each piece
@@ -136,24 +165,29 @@ def node_candidates(prob: Problem, idx, lo, hi, gamma, D, stationary: bool = Tru
         S = torch.cat([cuts, st], dim=-1)
         cst = torch.where(inside, 0.5 / torch.where(pos, Dp, torch.ones_like(Dp)), torch.zeros_like(st))
         curv = torch.cat([torch.zeros_like(cuts), cst], dim=-1)
+        psi = torch.cat([terms.psi_cuts, prob.psi(idx, st)], dim=-1)  # psi is elementwise in s
     else:
-        S, curv = cuts, torch.zeros_like(cuts)
-    val = prob.psi(idx, S) + (D[..., None] * S - gamma[..., None]) * S
+        S, curv, psi = cuts, torch.zeros_like(cuts), terms.psi_cuts
+    val = psi + (D[..., None] * S - gamma[..., None]) * S
     return S, val, curv
 
 
-def node_terms(prob: Problem, idx, lo, hi, gamma, D, stationary: bool = True):
+def node_terms(prob: Problem, idx, lo, hi, gamma, D, stationary: bool = True, terms: BranchTerms | None = None,
+               zero_D: bool = False):
     """``min_{s in [lo, hi]} psi(s) + D s^2 - gamma s`` per node: value, minimiser, error bound (B, m),
-    and the candidates of :func:`node_candidates`."""
-    S, val, curv = node_candidates(prob, idx, lo, hi, gamma, D, stationary)
+    and the candidates of :func:`node_candidates`. ``zero_D``: D is exactly 0 (the linear family),
+    whose terms in the error bound are exact zeros and are left out."""
+    terms = BranchTerms.of(prob, idx, lo, hi) if terms is None else terms
+    S, val, curv = node_candidates(prob, idx, lo, hi, gamma, D, stationary, terms)
     q, k = val.min(dim=-1)
     s = torch.gather(S, -1, k[..., None])[..., 0]
     # rounding: psi (Lipschitz |alpha|) at a float point near the exact minimiser, t's own error
-    alpha = prob.alpha[idx].abs()
-    t = prob.t[idx].abs()
-    span = t + prob.b.abs() + lo.abs() + hi.abs()
-    size = (alpha + 2.0 * D.abs() * s.abs() + gamma.abs()) * span + D.abs() * s * s
-    err = float_slack(8, size) + alpha * prob.t_err[idx]
+    alpha, span = terms.alpha, terms.span
+    if zero_D:  # alpha + 2 |D| |s| = alpha and + |D| s^2 = + 0 exactly for D = +-0 and finite s
+        size = (alpha + gamma.abs()) * span
+    else:
+        size = (alpha + 2.0 * D.abs() * s.abs() + gamma.abs()) * span + D.abs() * s * s
+    err = float_slack(8, size) + terms.t_term
     return q, s, err, (S, val, curv)
 
 
@@ -178,14 +212,18 @@ def smoothed_terms(S, val, curv, tau):
     return q, -Es, Es2, n11, n12, n22
 
 
-def evaluate(prob: Problem, idx, lo, hi, mult: Multipliers, family: str, grads: bool = True) -> BoundResult:
-    """The bound of ``family`` at ``mult`` for branches (idx, lo, hi), rigorous in float64."""
+def evaluate(prob: Problem, idx, lo, hi, mult: Multipliers, family: str, grads: bool = True,
+             terms: BranchTerms | None = None) -> BoundResult:
+    """The bound of ``family`` at ``mult`` for branches (idx, lo, hi), rigorous in float64.
+
+    ``terms``: the branches' :class:`BranchTerms`, when the caller evaluates them repeatedly."""
     W, eps = prob.W, prob.eps
     m, d = W.shape
-    D = mult.D if family == "quadratic" else torch.zeros_like(mult.gamma)
-    q, s, q_err, nodes = node_terms(prob, idx, lo, hi, mult.gamma, D, family == "quadratic")
+    quadratic = family == "quadratic"
+    D = mult.D if quadratic else torch.zeros_like(mult.gamma)
+    q, s, q_err, nodes = node_terms(prob, idx, lo, hi, mult.gamma, D, quadratic, terms, zero_D=not quadratic)
     v = mult.gamma @ W
-    v_size = mult.gamma.abs() @ W.abs()
+    v_size = mult.gamma.abs() @ prob.W_abs
     if family == "linear":
         if prob.norm == "l2":
             nv = v.norm(dim=1)
@@ -341,39 +379,44 @@ def optimise(prob: Problem, idx, lo, hi, mult: Multipliers, family: str, iters: 
     result is never below the bound at the starting point.
     """
     B = idx.shape[0]
-    cur = evaluate(prob, idx, lo, hi, mult, family)
+    terms = BranchTerms.of(prob, idx, lo, hi)  # fixed while the multipliers move
+    cur = evaluate(prob, idx, lo, hi, mult, family, terms=terms)
     out = Optimised(cur.value.clone(), cur.s.clone(), cur.delta.clone(), mult.clone(),
                     torch.ones(B, dtype=torch.long))
     rows = torch.arange(B)
     if stop is not None:
         rows = rows[out.value <= stop]
         mult, cur = mult.select(rows), _select(cur, rows)
-    sg, sD = _lr_scales(prob, idx[rows], family)
+    ri, rlo, rhi, rterms = idx[rows], lo[rows], hi[rows], terms.select(rows)
+    sg, sD = _lr_scales(prob, ri, family)
     b1, b2, e = 0.9, 0.99, 1e-12
     zeros = lambda: Multipliers(*(torch.zeros_like(getattr(mult, f.name)) for f in fields(mult)))  # noqa: E731
     m1, m2 = zeros(), zeros()
     lr_mult = torch.ones(rows.shape[0], dtype=lo.dtype)
+    # the linear family's bound reads gamma only: its D and rho gradients are zeros, so their
+    # Adam steps are exact zeros and the two are carried unchanged
+    moving = ("gamma", "D", "rho") if family == "quadratic" else ("gamma",)
     for it in range(iters):
         if rows.shape[0] == 0:
             break
         rate = lr * (lr_final / lr) ** (it / max(iters - 1, 1))
         c1, c2 = 1.0 - b1 ** (it + 1), 1.0 - b2 ** (it + 1)
-        new = []
-        for name, scale in (("gamma", sg), ("D", sD), ("rho", 0.5)):
+        new = {f.name: getattr(mult, f.name) for f in fields(mult)}
+        for name in moving:
+            scale = {"gamma": sg, "D": sD, "rho": 0.5}[name]
             gi = getattr(cur.grads, name)
             a1 = getattr(m1, name).mul_(b1).add_(gi, alpha=1 - b1)
             a2 = getattr(m2, name).mul_(b2).addcmul_(gi, gi, value=1 - b2)
             step = (a1 / c1) / ((a2 / c2).sqrt() + e) * (rate * lr_mult)[:, None] * scale
-            new.append(getattr(mult, name) + step)
-        prev, mult = mult, Multipliers(*new)
-        ri, rlo, rhi = idx[rows], lo[rows], hi[rows]
-        cur = evaluate(prob, ri, rlo, rhi, mult, family)
+            new[name] = getattr(mult, name) + step
+        prev, mult = mult, Multipliers(**new)
+        cur = evaluate(prob, ri, rlo, rhi, mult, family, terms=rterms)
         out.evaluations[rows] += 1
         if not bool(cur.ok.all()):  # left the domain (Q indefinite): undo, halve the step
             bad = ~cur.ok
             mult = mult.where(~bad, prev)
             lr_mult = torch.where(bad, 0.5 * lr_mult, lr_mult)
-            cur = evaluate(prob, ri, rlo, rhi, mult, family)
+            cur = evaluate(prob, ri, rlo, rhi, mult, family, terms=rterms)
             out.evaluations[rows] += 1
         out.keep_better(rows, cur.value > out.value[rows], cur, mult)
         if stop is not None and (it + 1) % check_every == 0:
@@ -381,6 +424,7 @@ def optimise(prob: Problem, idx, lo, hi, mult: Multipliers, family: str, iters: 
             if not bool(keep.all()):
                 rows, mult, cur = rows[keep], mult.select(keep), _select(cur, keep)
                 m1, m2, lr_mult, sg, sD = m1.select(keep), m2.select(keep), lr_mult[keep], sg[keep], sD[keep]
+                ri, rlo, rhi, rterms = idx[rows], lo[rows], hi[rows], rterms.select(keep)
     return out
 
 
@@ -429,13 +473,15 @@ def newton(prob: Problem, idx, lo, hi, mult: Multipliers, iters: int, *, stop: t
     B = idx.shape[0]
     W = prob.W
     m, d = W.shape
-    cur = evaluate(prob, idx, lo, hi, mult, "quadratic")
+    terms = BranchTerms.of(prob, idx, lo, hi)  # fixed while the multipliers move
+    cur = evaluate(prob, idx, lo, hi, mult, "quadratic", terms=terms)
     out = Optimised(cur.value.clone(), cur.s.clone(), cur.delta.clone(), mult.clone(),
                     torch.ones(B, dtype=torch.long))
     rows = torch.arange(B)
     if stop is not None:
         keep = out.value <= stop
         rows, mult, cur = rows[keep], mult.select(keep), _select(cur, keep)
+    rterms = terms.select(rows)
     sg, sD = _lr_scales(prob, idx[rows], "quadratic")
     unit = (prob.alpha[idx[rows]].abs() * prob.r).mean(dim=1).clamp_min(1e-300)
     lam = torch.full((rows.shape[0],), float(damping), dtype=W.dtype)
@@ -520,7 +566,7 @@ def newton(prob: Problem, idx, lo, hi, mult: Multipliers, iters: int, *, stop: t
         pos = (new_mu > 0).all(dim=1) & good
         rho = torch.log(torch.where(new_mu > 0, new_mu, mu))
         cand = Multipliers(mult.gamma + step_g, mult.D + step_D, rho)
-        nxt = evaluate(prob, ri, rlo, rhi, cand, "quadratic")
+        nxt = evaluate(prob, ri, rlo, rhi, cand, "quadratic", terms=rterms)
         out.evaluations[rows] += 1
         f_new = off[ri] + smoothed_terms(*nxt.nodes, tt)[0].sum(dim=1) + nxt.coupling
         if bool(nxt.ok.any()):
@@ -536,7 +582,7 @@ def newton(prob: Problem, idx, lo, hi, mult: Multipliers, iters: int, *, stop: t
             keep &= out.value[rows] <= stop[rows]
         if not bool(keep.all()):
             rows, mult, cur = rows[keep], mult.select(keep), _select(cur, keep)
-            lam, sg, sD, unit = lam[keep], sg[keep], sD[keep], unit[keep]
+            lam, sg, sD, unit, rterms = lam[keep], sg[keep], sD[keep], unit[keep], rterms.select(keep)
     return out
 
 

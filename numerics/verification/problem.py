@@ -87,6 +87,7 @@ class Problem:
     scale: np.ndarray
     outer: torch.Tensor | None  # (m, d * d) rows W_j W_j^T flattened (W^T diag(D) W = D @ outer); quadratic only
     row_sq: torch.Tensor  # (m,) ||W_j||_2^2
+    W_abs: torch.Tensor  # (m, d) |W| entrywise (the rounding bounds' sizes)
     n: int
     m: int
     d: int
@@ -137,6 +138,6 @@ def build_problem(net, x, y, eps, norm, *, quadratic: bool = True) -> Problem:
         kinks=T(kinks), slopes=T(piece_slopes(net.activation)), kinked=torch.as_tensor(kinked), r=T(r),
         t_err=T(t_err), scale=tie_scale(net, x, eps, norm),
         outer=T((net.W[:, :, None] * net.W[:, None, :]).reshape(net.m, d * d)) if quadratic else None,
-        row_sq=T((net.W**2).sum(axis=1)),
+        row_sq=T((net.W**2).sum(axis=1)), W_abs=T(np.abs(net.W)),
         n=x.shape[0], m=net.m, d=d,
     )
