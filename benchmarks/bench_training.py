@@ -31,7 +31,8 @@ def main(argv=None) -> dict:
     ap.add_argument("--runs", type=int, default=16)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--repeats", type=int,
-                    help="rounds, each timing sequential, batched, then the draws alone (the best counts); default 3, 1 with --quick")
+                    help="rounds, each timing sequential, batched, then the draws alone (the best counts); "
+                         "default 3, 1 with --quick")
     args = ap.parse_args(argv)
     pin_threads(args.threads)
 
