@@ -58,19 +58,47 @@ def paired_ratios(num: dict, den: dict, key: str) -> list[float]:
     return [a / b for a, b in zip(num[f"{key}_rounds"], den[f"{key}_rounds"])]
 
 
+def cpu_model() -> dict:
+    """The CPU's ``model name`` and ``model`` number from /proc/cpuinfo (empty where there is none).
+
+    The development VMs change host between sessions, and the same code's timings with them
+    (matmuls at 77 GFLOP/s on one host, 170 on another): a result names the host it ran on.
+    """
+    facts = {}
+    try:
+        with open("/proc/cpuinfo") as fh:
+            for line in fh:
+                key, _, value = line.partition(":")
+                key = key.strip()
+                if key in ("model name", "model") and key not in facts:
+                    facts[key] = value.strip()
+                if not line.strip() and facts:  # the first processor's block is enough
+                    break
+    except OSError:
+        pass
+    return {"cpu_model_name": facts.get("model name"), "cpu_model": facts.get("model")}
+
+
 def machine() -> dict:
     import numpy as np
     import torch
 
     return {"python": platform.python_version(), "torch": torch.__version__, "numpy": np.__version__,
             "platform": platform.platform(), "processor": platform.processor() or platform.machine(),
-            "cpu_count": os.cpu_count(), "torch_threads": torch.get_num_threads()}
+            **cpu_model(), "cpu_count": os.cpu_count(), "torch_threads": torch.get_num_threads()}
 
 
 def write_json(name: str, payload: dict) -> Path:
+    """``payload`` as JSON at ``results/name``, atomically (a temporary file, then a rename):
+    an interrupted run leaves the previous result, never half of a new one."""
     RESULTS.mkdir(parents=True, exist_ok=True)
     path = RESULTS / name
-    path.write_text(json.dumps(payload, indent=2, default=float) + "\n")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_text(json.dumps(payload, indent=2, default=float) + "\n")
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
     return path
 
 
