@@ -247,6 +247,24 @@ def test_history_chunks_and_row_selects_do_not_change_the_result(monkeypatch, ru
     assert torch.equal(pgd_attack(net, x, y, 0.7, steps=12, restarts=3, seed=seed), whole)
 
 
+@pytest.mark.parametrize("share", [0.0, 0.1, 0.5, 0.51, 0.9, 1.0])
+@pytest.mark.parametrize("lead", [(), (3,)])
+def test_copy_rows_copies_exactly_the_chosen_rows(share, lead):
+    # _copy_rows_ takes a gather and a scatter for few chosen rows and the complement (keep the
+    # unchosen rows, copy everything, restore them) for most: either way exactly the chosen rows
+    # change, to src's values (copying every row, or keeping the wrong side, fails at one share)
+    from numerics.attacks.pgd import _copy_rows_
+
+    g = torch.Generator().manual_seed(41)
+    src, dst = torch.randn(lead + (40, 6), generator=g), torch.randn(lead + (40, 6), generator=g)
+    rows = torch.rand(lead + (40,), generator=g) < share
+    if 0.0 < share < 1.0:  # the chosen count straddles half as the share does
+        assert 0 < int(rows.sum()) < rows.numel()
+    want = torch.where(rows[..., None], src, dst)
+    _copy_rows_(dst, src, rows)
+    assert torch.equal(dst, want)
+
+
 def test_dead_zone_needs_random_restarts():
     """One node st(x_1; 0.5) at x = 0: zero gradient at the clean point; only restarts find -0.5."""
     net = TwoLayerNet(W=np.array([[1.0, 0.0]]), a=np.array([1.0]), b=np.array([0.5]))

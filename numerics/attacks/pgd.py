@@ -470,10 +470,21 @@ def _copy_rows_(dst: torch.Tensor, src: torch.Tensor, rows: torch.Tensor) -> Non
     """``dst[..., i, :] = src[..., i, :]`` where ``rows[..., i]`` (in place; dst, src (*S, d) contiguous, rows (*S)).
 
     A gather and a scatter of the chosen rows: a ``where`` under a mask broadcast along the
-    last axis runs two to three times slower (no vectorised inner loop)."""
-    idx = rows.reshape(-1).nonzero().squeeze(1)
+    last axis runs two to three times slower (no vectorised inner loop). Where most rows are
+    chosen (early PGD steps improve nearly every row) the complement is cheaper: keep the few
+    unchosen rows of ``dst``, copy all of ``src`` in one pass, put the kept rows back (about half
+    the memory traffic at (1024, 1024); every row ends as the gather and scatter leaves it)."""
+    flat = rows.reshape(-1)
     d = dst.shape[-1]
-    dst.view(-1, d).index_copy_(0, idx, src.reshape(-1, d).index_select(0, idx))
+    out, new = dst.view(-1, d), src.reshape(-1, d)
+    idx = flat.nonzero().squeeze(1)
+    if 2 * idx.numel() <= flat.numel():
+        out.index_copy_(0, idx, new.index_select(0, idx))
+        return
+    keep = flat.logical_not().nonzero().squeeze(1)
+    kept = out.index_select(0, keep)
+    out.copy_(new)
+    out.index_copy_(0, keep, kept)
 
 
 def _pick_rows(stack: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
