@@ -37,6 +37,19 @@ from .validation import require_choice, require_int, require_real
 THRESHOLDS = ("fixed", "shared", "per_node")
 
 
+def array_tensor(v, dtype: torch.dtype, device=None) -> torch.Tensor:
+    """``torch.as_tensor(v, dtype, device)``, except that a read-only numpy array is copied.
+
+    torch would share a read-only array of the same dtype and warn (once per process) that the
+    tensor may write to it; the pure net's ``W`` is such an array (a read-only view of ``M``).
+    A copy in ``dtype`` is one conversion, as ``as_tensor`` makes for another dtype anyway.
+    """
+    v = np.asarray(v)
+    if not v.flags.writeable:
+        v = np.array(v, dtype=torch.empty((), dtype=dtype).numpy().dtype, order="C")
+    return torch.as_tensor(v, dtype=dtype, device=device)
+
+
 def head(h: torch.Tensor, a: torch.Tensor) -> torch.Tensor:
     """``sum_j a_j h_j``: h (..., n, m), a (..., m) -> (..., n); single nets use ``h @ a``, runs the batch-invariant row product."""
     if a.ndim == 1:
@@ -214,8 +227,8 @@ class TorchTwoLayer(RunsModule):
         if not isinstance(net, TwoLayerNet):
             raise ValueError(f"net must be a TwoLayerNet, got {type(net).__name__}")
         dtype = dtype or torch.float64
-        mod = cls(torch.as_tensor(net.W, dtype=dtype), torch.as_tensor(net.a, dtype=dtype),
-                  torch.as_tensor(net.b, dtype=dtype), net.activation, net.c, threshold=threshold)
+        mod = cls(array_tensor(net.W, dtype), array_tensor(net.a, dtype), array_tensor(net.b, dtype),
+                  net.activation, net.c, threshold=threshold)
         if not trainable:
             mod.requires_grad_(False)
         return mod

@@ -268,6 +268,36 @@ def test_copy_rows_copies_exactly_the_chosen_rows(chosen, lead):
     assert torch.equal(dst, want)
 
 
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
+def test_read_only_weights_are_copied_and_attacked_alike(dtype):
+    # pure_net's W is a read-only view of M. torch.as_tensor shares a read-only array of the same dtype (and
+    # warns, once per process, that the tensor may write to it), so array_tensor copies such an array and
+    # shares a writable one; PGD's oracle and TorchTwoLayer.from_net take the net's arrays through it.
+    # Catches the sharing coming back (a pointer test, since the warning fires only once per process), a
+    # needless copy of a writable array, and a copy that changes a value or the attack.
+    from numerics.attacks.pgd import _oracle
+    from numerics.torch_nets import array_tensor
+
+    rng = np.random.default_rng(44)
+    W, a, b = rng.normal(size=(5, 4)), rng.normal(size=5), np.full(5, 0.1)
+    frozen = W.copy()
+    frozen.flags.writeable = False
+    t = array_tensor(frozen, dtype)
+    assert t.data_ptr() != frozen.ctypes.data and t.dtype == dtype and torch.equal(t, torch.as_tensor(W, dtype=dtype))
+    if dtype == torch.float64:  # same dtype: a writable array is shared, not copied
+        assert array_tensor(W, dtype).data_ptr() == W.ctypes.data
+    x = torch.as_tensor(rng.normal(size=(7, 4)), dtype=dtype)
+    y = torch.as_tensor(np.where(rng.random(7) < 0.5, -1.0, 1.0), dtype=dtype)
+    ro, rw = TwoLayerNet(frozen, a, b), TwoLayerNet(W, a, b)
+    assert _oracle(ro, x[None]).W.data_ptr() != frozen.ctypes.data  # C-contiguous: no contiguous() copy after
+    assert torch.equal(pgd_attack(ro, x, y, 0.3, steps=4, seed=2), pgd_attack(rw, x, y, 0.3, steps=4, seed=2))
+    assert torch.equal(TorchTwoLayer.from_net(ro, dtype=dtype).W, TorchTwoLayer.from_net(rw, dtype=dtype).W)
+    pure = pure_net(make_dictionary(4, "random", seed=3), np.ones(4) / 2, 0.1)
+    assert not pure.W.flags.writeable
+    assert torch.equal(pgd_attack(pure, x, y, 0.3, steps=4, seed=2),
+                       pgd_attack(TwoLayerNet(pure.W.copy(), pure.a, pure.b), x, y, 0.3, steps=4, seed=2))
+
+
 def test_dead_zone_needs_random_restarts():
     """One node st(x_1; 0.5) at x = 0: zero gradient at the clean point; only restarts find -0.5."""
     net = TwoLayerNet(W=np.array([[1.0, 0.0]]), a=np.array([1.0]), b=np.array([0.5]))

@@ -68,7 +68,7 @@ from torch import nn
 
 from ..activations import activate_, slope_times_
 from ..networks import TwoLayerNet
-from ..torch_nets import TorchTwoLayer, head
+from ..torch_nets import TorchTwoLayer, array_tensor, head
 from ..validation import require_array, require_choice, require_int, require_real
 
 NORMS = ("l2", "linf")
@@ -293,7 +293,7 @@ def _scores(model: nn.Module, z: torch.Tensor) -> torch.Tensor:
 def _oracle(model, X: torch.Tensor):
     """``oracle(Z (R, N, d), grad) -> (f (R, N), grad_z f (R, N, d) or None)``; ``oracle.width`` sizes blocks."""
     if isinstance(model, TwoLayerNet):
-        as_t = lambda v: torch.as_tensor(v, dtype=X.dtype, device=X.device)  # noqa: E731
+        as_t = lambda v: array_tensor(v, X.dtype, X.device)  # noqa: E731  (copies the pure net's read-only W)
         return _TwoLayerOracle(as_t(model.W), as_t(model.a), as_t(model.b), float(model.c), model.activation, X)
     if isinstance(model, TorchTwoLayer):
         with torch.no_grad():
