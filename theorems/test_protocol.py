@@ -11,6 +11,7 @@ import dataclasses
 import json
 import math
 import re
+import signal
 import textwrap
 from dataclasses import dataclass
 
@@ -384,7 +385,17 @@ def test_interrupted_xdist_run_keeps_the_claims_that_finished(pytester):
     stale = pytester.path / "res" / ".spool" / "1-gw0-Z7.json"  # an earlier run's spool: never read
     stale.parent.mkdir(parents=True)
     stale.write_text(json.dumps({"worker": "gw0", "records": {"Z7": {"id": "Z7"}}, "stress": {}}))
-    res = _meta(pytester, "test_meta_intr", body, "-n", "1", "-k", "not control")
+    # A background job of a non-interactive shell starts with SIGINT ignored, and the controller under test
+    # would inherit that and never see the interrupt: give it the default disposition (a handler, unlike
+    # "ignored", does not survive exec), and put "ignored" back after.
+    ignored = signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    if ignored:
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+    try:
+        res = _meta(pytester, "test_meta_intr", body, "-n", "1", "-k", "not control")
+    finally:
+        if ignored:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
     assert res.ret == 2  # interrupted
     data = json.loads((pytester.path / "res" / "results.json").read_text())
     assert [(c["id"], c["verdict"], c["main_ran"]) for c in data["claims"]] == [("Z8", "pass", True)]
