@@ -88,12 +88,15 @@ def check_main(argv: list[str]) -> int:
     except ParamError as exc:
         p.error(str(exc))
 
-    import torch
     from hypothesis import settings
 
     from theorems.profiles import register_hypothesis_profiles
+    from theorems.threads import ThreadSettingError, pin_threads
 
-    torch.set_num_threads(1)  # as in pytest theorems: reproducible reductions
+    try:
+        pin_threads()  # as in pytest theorems: reductions that do not depend on the core count
+    except ThreadSettingError as exc:
+        p.error(str(exc))
     register_hypothesis_profiles()
     settings.load_profile(args.profile)
     overrides = params.diff(defaults)

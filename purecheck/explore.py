@@ -163,6 +163,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{PROG}: error: {why}", file=sys.stderr)
         return 2
     from theorems.explore.sweep import SchedulerUnreachable
+    from theorems.threads import ThreadSettingError, pin_threads
+
+    try:  # the tasks run single-threaded anyway (sweep.single_threaded); the process's record says the same
+        pin_threads()
+    except ThreadSettingError as exc:
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return 2
 
     try:
         path, rows = run(ids, args.profile, args.scheduler, args.out, progress=not args.no_progress, fresh=args.fresh,

@@ -127,9 +127,12 @@ def main(argv: list[str]) -> int:
     except (ParamError, StressError, ValueError) as exc:
         p.error(str(exc))
 
-    import torch
+    from theorems.threads import ThreadSettingError, pin_threads
 
-    torch.set_num_threads(1)  # as in pytest theorems: reproducible reductions
+    try:
+        pin_threads()  # as in pytest theorems: reductions that do not depend on the core count
+    except ThreadSettingError as exc:
+        p.error(str(exc))
     command = "purecheck stress " + " ".join(argv)
     update, close = _progress(not args.no_progress, "stress points")
     from theorems.stress_search import run_claim_search

@@ -28,7 +28,6 @@ import time
 from pathlib import Path
 
 import pytest
-import torch
 from hypothesis import settings
 
 from .parameters import ParamError, load_toml, parse_assignment
@@ -36,6 +35,7 @@ from .profiles import active_profile_name, register_hypothesis_profiles, run_ord
 from .protocol import ClaimSession
 from .registry import CLAIMS, RegisteredOutcome, claim as registered_claim
 from .results import RunRecorder, _default, merge_file, merge_record, write_atomically
+from .threads import ThreadSettingError, pin_threads
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -70,9 +70,12 @@ def collect_overrides(set_args: list[str], params_file: str | None) -> dict[str,
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config):
-    # The checks run many small tensor ops: one thread is faster than two here (no contention
-    # between intra-op threads) and makes float reductions reproducible run to run.
-    torch.set_num_threads(int(os.environ.get("PURECHECK_TORCH_THREADS", "1")))
+    # One torch thread and one BLAS thread (theorems/threads.py): float reductions then do not depend
+    # on the machine's core count, and the many small ops run faster without intra-op contention.
+    try:
+        pin_threads()
+    except ThreadSettingError as exc:
+        raise pytest.UsageError(str(exc)) from None
     name = active_profile_name(config.getoption("--profile"))
     os.environ["HYPOTHESIS_PROFILE"] = name
     settings.load_profile(name)

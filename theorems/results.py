@@ -26,6 +26,7 @@ from typing import Any
 
 from .profiles import control_profile
 from .registry import CLAIMS, PAPER_CLAIMS, Claim, Control
+from .threads import thread_counts
 from .verdict import Outcome
 
 SCHEMA = 2
@@ -282,7 +283,7 @@ def environment(base_seed: int, profile: str, started: float) -> dict:
     commit, dirty = git_state()
     return {
         "python": platform.python_version(), "platform": platform.platform(), "machine": platform.machine(),
-        "cpus": os.cpu_count(), "packages": pkgs, "commit": commit, "dirty": dirty,
+        "cpus": os.cpu_count(), "threads": thread_counts(), "packages": pkgs, "commit": commit, "dirty": dirty,
         "seeds": {"hypothesis": "derandomized (fixed database-free seed)", "base_seed": base_seed,
                   "profile": profile},
         "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),

@@ -353,6 +353,8 @@ def test_only_the_registered_verdict_is_green(pytester):
     data = json.loads((pytester.path / "res" / "results.json").read_text())
     crashed = next(c for c in data["claims"] if c["id"] == "Z1")
     assert crashed["main_ran"] is False and crashed["message"].startswith("main check crashed: TypeError")
+    # the run's thread pins, read back from the pools (unpinned, torch and OpenBLAS take one thread per core)
+    assert data["environment"]["threads"] == {"torch": 1, "blas": 1}
 
 
 def test_overrides_assert_pass_and_bad_keys_stop_the_run(pytester):
@@ -371,6 +373,14 @@ def test_overrides_assert_pass_and_bad_keys_stop_the_run(pytester):
     res = _meta(pytester, "test_meta_over", body, "--set", "Z7.judge.value=50")
     assert res.ret == 4 and "Z7.judge.value must be a real number in [-10, 10], got 50" in res.stderr.str()
     assert not (pytester.path / "res" / "results.json").exists()  # nothing written
+
+
+def test_a_bad_thread_count_stops_the_run_before_anything_runs(pytester, monkeypatch):
+    monkeypatch.setenv("PURECHECK_BLAS_THREADS", "many")
+    res = _meta(pytester, "test_meta_threads", "claim('Z7', 5.0, False, 'pass')\n")
+    assert res.ret == 4
+    assert "PURECHECK_BLAS_THREADS must be a whole number of threads from 1 to 1024, got 'many'" in res.stderr.str()
+    assert not (pytester.path / "res" / "results.json").exists()
 
 
 def test_interrupted_xdist_run_keeps_the_claims_that_finished(pytester):

@@ -41,7 +41,7 @@ MAX_COMPARISON_ROWS = 200
 NOT_RUN = "not run"      # a control's observed outcome when a partial run skipped it
 _ENV_ORDER = (("commit", "Commit"), ("dirty", "Uncommitted changes"), ("python", "Python"),
               ("platform", "Platform"), ("machine", "Machine"), ("cpus", "CPUs"),
-              ("seeds", "Seeds"), ("started", "Started"), ("runtime_s", "Runtime"))
+              ("threads", "Threads (torch, BLAS)"), ("seeds", "Seeds"), ("started", "Started"), ("runtime_s", "Runtime"))
 SCOPE_TEXT = {"paper": "states a sentence of the paper", "extension": "goes beyond the paper's statement",
               "lemma": "a tool the checks rest on", "beyond": "a question beyond the paper"}
 

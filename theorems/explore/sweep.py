@@ -95,16 +95,25 @@ def unreachable(spec: SchedulerSpec | str | None, timeout: float = 5.0) -> str |
         return f"--scheduler {spec.address}: cannot reach the dask scheduler ({exc.strerror or type(exc).__name__})"
 
 
+def limit_threadpools(n: int, user_api: str | None = "blas"):
+    """Limit the native thread pools of ``user_api`` ("blas"; None: every pool, OpenMP ones too) to
+    ``n`` threads until the returned limiter's ``restore_original_limits()``. numpy's and scipy's
+    BLAS are loaded first (a limit reaches only the pools loaded so far). None without threadpoolctl
+    (then OPENBLAS_NUM_THREADS or OMP_NUM_THREADS in the environment have to do)."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        return None
+    import numpy  # noqa: F401
+    import scipy.linalg  # noqa: F401  (scipy's wheels carry their own OpenBLAS)
+
+    return threadpool_limits(limits=n, user_api=user_api)
+
+
 @contextmanager
 def single_threaded():
     """One BLAS thread and one torch thread inside the block (restored after)."""
-    limiter = None
-    try:
-        from threadpoolctl import threadpool_limits
-
-        limiter = threadpool_limits(limits=1)
-    except ImportError:  # no threadpoolctl: the worker environment (OMP_NUM_THREADS=1) has to do
-        pass
+    limiter = limit_threadpools(1, None)
     torch_threads = None
     try:
         import torch
