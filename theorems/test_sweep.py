@@ -247,6 +247,7 @@ def test_explore_writes_schema_2_results_that_merge_and_render(tmp_path):
     assert res.returncode == 0, res.stdout + res.stderr
     data = json.loads((tmp_path / "results.json").read_text())
     assert data["schema"] == 2 and data["profile"] == "quick"
+    assert data["environment"]["threads"] == {"torch": 1, "blas": 1}  # explore pins its process as pytest does
     (claim,) = data["claims"]
     assert claim["id"] == "Q4" and claim["verdict"] == "pass" and claim["match"]["matches"] is True
     assert claim["params"]["grid"]["b"] == list(CLAIMS["Q4"].defaults().grid.b) and claim["overrides"] == {}
