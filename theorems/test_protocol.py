@@ -383,6 +383,17 @@ def test_a_bad_thread_count_stops_the_run_before_anything_runs(pytester, monkeyp
     assert not (pytester.path / "res" / "results.json").exists()
 
 
+def test_xdist_workers_run_with_the_pinned_threads(pytester):
+    # The record is the controller's; the checks run on the workers, which must pin as well (each runs
+    # pytest_configure). Catches a pin made only in the controller, or only for torch.
+    body = ("claim('Z7', 5.0, False, 'pass')\n"
+            "def test_threads_in_force():\n"
+            "    from theorems.threads import thread_counts\n"
+            "    assert thread_counts() == {'torch': 1, 'blas': 1}\n")
+    res = _meta(pytester, "test_meta_worker_threads", body, "-n", "2", "-k", "threads_in_force")
+    res.assert_outcomes(passed=1)
+
+
 def test_interrupted_xdist_run_keeps_the_claims_that_finished(pytester):
     # Z8 finishes on the worker; Z9's check then interrupts the controller (as Ctrl-C does) before the worker can
     # hand over its records through xdist. Catches: a controller that writes only what workers hand over at their
