@@ -34,3 +34,25 @@ def test_bad_thread_counts_name_the_variable_and_the_range(monkeypatch, text):
         requested_threads()
     monkeypatch.setenv(BLAS_ENV, " 3 ")
     assert requested_threads() == {"torch": 1, "blas": 3}
+
+
+@pytest.mark.parametrize("argv", [["check", "S1"], ["stress", "P2", "--vary", "net.b=0:0.9", "--budget", "4"],
+                                  ["explore", "Q4", "--no-progress"]])
+def test_every_cli_entry_point_pins_and_rejects_a_bad_count_with_a_usage_error(argv, tmp_path):
+    # Each CLI calls pin_threads before any work: a bad value stops it with a usage error (exit 2) whose
+    # last line names the variable and the range, and nothing is written. Catches an entry point that does
+    # not pin at all (it would run).
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = dict(os.environ, **{BLAS_ENV: "many"})
+    out = ["--out", str(tmp_path / "out")] if argv[0] == "explore" else []
+    res = subprocess.run([sys.executable, "-m", "purecheck", *argv, *out], cwd=Path(__file__).resolve().parent.parent,
+                         env=env, capture_output=True, text=True, timeout=120)
+    assert res.returncode == 2, res.stdout + res.stderr
+    lines = res.stderr.strip().splitlines()
+    assert lines[-1].startswith(f"purecheck {argv[0]}: error: {BLAS_ENV} must be a whole number of threads from 1 "
+                                f"to 1024, got 'many'"), res.stderr
+    assert "Traceback" not in res.stderr and not (tmp_path / "out").exists()
