@@ -556,3 +556,29 @@ def test_a_control_run_at_another_profiles_sizes_says_so(sample, tmp_path):
     md = (tmp_path / "out" / "report.md").read_text()
     assert md.count(f"at {other} sizes") == 1, f"the control at {other} sizes must say so, once"
     assert f"at {own} sizes" not in md, "a control at its claim's own sizes says nothing"
+
+
+def test_parts_timed_apart_and_a_crash_never_reads_as_registered(sample, tmp_path):
+    """results.json times the main check and each control apart (main_runtime_s, controls[].runtime_s), and a
+    crashed main check carries match.matches = false even when "inconclusive" (the verdict shown for a crash)
+    is the registered one: the report lists it among the differences, never as registered."""
+    data = copy.deepcopy(sample)
+    claim = next(c for c in data["claims"] if c["controls"])
+    claim["runtime_s"], claim["main_runtime_s"] = 12.5, 4.25
+    claim["controls"][0]["runtime_s"] = 3.75
+    crashed = next(c for c in data["claims"] if c is not claim)
+    crashed.update(verdict="inconclusive", expected="inconclusive", main_ran=False, main_error="TypeError: a bug",
+                   message="main check crashed: TypeError: a bug",
+                   match={"matches": False, "expected": "inconclusive", "verdict": "inconclusive", "crashed": True})
+    path = tmp_path / "results.json"
+    path.write_text(json.dumps(data))
+    render_report(path, tmp_path / "out")
+    md = (tmp_path / "out" / "report.md").read_text()
+    section = _md_section(md, claim["id"])
+    assert "runtime 12.5 s (main check 4.2 s)" in section
+    lines = section.splitlines()
+    top = lines.index("| Control | What it changes | Overrides | Expected | Observed | Match | Time |")
+    rows = lines[top + 2:top + 2 + len(claim["controls"])]  # in the record's order, after the rule
+    assert rows[0].endswith("| 3.8 s |") and rows[1].endswith("|  |"), rows  # an untimed control: blank
+    matchline = next(line for line in md.splitlines() if line.startswith("Registered expectations:"))
+    assert f"[{crashed['id']}](#claim-{crashed['id']}) (inconclusive, registered inconclusive)" in matchline

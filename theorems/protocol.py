@@ -60,8 +60,8 @@ class ClaimSession:
         t0 = time.perf_counter()
         try:
             outcome = claim.run(params)
-        except BaseException as exc:
-            rec.error = f"{type(exc).__name__}: {' '.join(str(exc).split())[:300]}"
+        except Exception as exc:  # an interrupt (KeyboardInterrupt) is no crash: the part stays "not run"
+            rec.error = _error_text(exc)
             raise
         rec.record_main(outcome, time.perf_counter() - t0)
         judgement = claim.judge(outcome.verdict, overridden=self.overridden(claim_id), profile=self.profile)
@@ -82,7 +82,11 @@ class ClaimSession:
         params = self.control_params(claim_id, name)
         rec = self._record(claim_id)
         t0 = time.perf_counter()
-        outcome = claim.run(params)
+        try:
+            outcome = claim.run(params)
+        except Exception as exc:
+            rec.record_control_crash(ctl, _error_text(exc), time.perf_counter() - t0, profile=control_profile(self.profile))
+            raise
         rec.record_control(ctl, outcome, time.perf_counter() - t0, profile=control_profile(self.profile))
         if outcome.verdict != ctl.expected:
             raise VerdictMismatch(
@@ -110,6 +114,11 @@ class ClaimSession:
         if problems:
             raise VerdictMismatch(f"[{claim_id}] stress search: " + "; ".join(problems))
         return result
+
+
+def _error_text(exc: Exception) -> str:
+    """A crash in one line, for the record: the exception's type and its message's first 300 characters."""
+    return f"{type(exc).__name__}: {' '.join(str(exc).split())[:300]}"
 
 
 def bind(namespace: dict, *claim_ids: str) -> None:

@@ -30,6 +30,7 @@ from .threads import thread_counts
 from .verdict import Outcome
 
 SCHEMA = 2
+CRASHED = "crashed"  # a control's observed outcome when its check raised (matches no expectation)
 SPEC = "docs/model.md"
 PACKAGES = ("numpy", "scipy", "sympy", "torch", "hypothesis", "pytest", "matplotlib", "jinja2", "tqdm", "scikit-learn",
             "dask", "pytest-xdist")
@@ -76,18 +77,29 @@ class ClaimRecord:
     outcome: Outcome | None = None
     controls: dict[str, dict] = field(default_factory=dict)
     examples: list[dict] = field(default_factory=list)
-    runtime_s: float = 0.0
+    runtime_s: float = 0.0  # the main check's and the controls' together
+    main_runtime_s: float | None = None  # the main check's alone (None: it did not finish)
     error: str | None = None  # a crash of the main check (the record still says what ran)
 
     def record_main(self, outcome: Outcome, runtime_s: float) -> None:
         self.outcome = outcome
         self.runtime_s += runtime_s
+        self.main_runtime_s = runtime_s
         self.examples = list(outcome.examples)
 
     def record_control(self, control: Control, outcome: Outcome, runtime_s: float, *, profile: str | None = None) -> None:
         """``profile``: the profile whose sizes the control ran at (theorems.profiles.control_profile)."""
         self.controls[control.name] = {"observed": outcome.verdict, "message": outcome.message(),
-                                       "evidence": outcome.evidence, "profile": profile or self.profile}
+                                       "evidence": outcome.evidence, "profile": profile or self.profile,
+                                       "runtime_s": round(runtime_s, 3)}
+        self.runtime_s += runtime_s
+
+    def record_control_crash(self, control: Control, error: str, runtime_s: float, *, profile: str | None = None) -> None:
+        """A control whose check raised: observed ``crashed``, which matches no expectation. Recorded (not left
+        "not run") so that merging into an earlier results file cannot put that run's outcome back."""
+        self.controls[control.name] = {"observed": CRASHED, "message": f"control check crashed: {error}",
+                                       "evidence": {}, "profile": profile or self.profile,
+                                       "runtime_s": round(runtime_s, 3)}
         self.runtime_s += runtime_s
 
     def add_example(self, example: dict) -> None:
@@ -108,7 +120,14 @@ class ClaimRecord:
         else:
             text, params = {"statement": c.statement, "regime": c.regime}, {}
         verdict = o.verdict if o else "inconclusive"
-        match = c.judge(verdict, overridden=bool(overrides), profile=self.profile).to_dict() if o else None
+        if o:
+            match = c.judge(verdict, overridden=bool(overrides), profile=self.profile).to_dict()
+        elif self.error:
+            # a crash matches no expectation, not even a registered "inconclusive" (the verdict shown for it)
+            match = {**c.judge(verdict, overridden=bool(overrides), profile=self.profile).to_dict(),
+                     "matches": False, "crashed": True}
+        else:
+            match = None
         return {
             "id": c.id, "title": c.title, "paper_claim": c.paper_claim, "paper_claims": list(c.paper_claims),
             "scope": c.scope, "scope_note": c.scope_note, "differences": list(c.differences),
@@ -117,6 +136,7 @@ class ClaimRecord:
             "check_command": c.check_command(flat_over, self.profile) if self.params is not None else None,
             "params": params, "overrides": overrides,
             "main_ran": o is not None,
+            "main_error": None if o else self.error,
             "verdict": verdict, "expected": c.expected_at(self.profile),
             "expected_reason": (c.reason(self.params, self.profile) if self.params is not None
                                 else c.expected_reason), "match": match,
@@ -135,6 +155,7 @@ class ClaimRecord:
                  "size_profile": self.controls.get(k.name, {}).get("profile", control_profile(self.profile)),
                  "observed": self.controls.get(k.name, {}).get("observed", "not run"),
                  "matches": (self.controls[k.name]["observed"] == k.expected) if k.name in self.controls else None,
+                 "runtime_s": self.controls.get(k.name, {}).get("runtime_s"),
                  "details": ({"message": self.controls[k.name]["message"], "evidence": self.controls[k.name]["evidence"]}
                              if k.name in self.controls else None)}
                 for k in c.controls
@@ -143,6 +164,7 @@ class ClaimRecord:
             "drawn_examples": self.examples,
             "figures": o.figures if o else [],
             "runtime_s": round(self.runtime_s, 3),
+            "main_runtime_s": None if self.main_runtime_s is None else round(self.main_runtime_s, 3),
             "stamp": dict(run_stamp),
         }
 
@@ -197,12 +219,14 @@ class RunRecorder:
 def merge_record(old: dict | None, new: dict) -> dict:
     """One claim's record after a run that produced ``new``: parts ``new`` did not run are kept from ``old``.
 
-    Parts (the main check; each control) run at other parameters are dropped, never mixed in.
+    Parts (the main check; each control) run at other parameters are dropped, never mixed in. A part that
+    crashed in the new run replaces the old outcome (the code that ran last is broken there).
     """
     if old is None or old.get("params") != new.get("params") or old.get("id") != new.get("id"):
         return new
-    base = dict(new if new.get("main_ran") else old)
-    if not new.get("main_ran"):
+    attempted = new.get("main_ran") or new.get("main_error")
+    base = dict(new if attempted else old)
+    if not attempted:
         base["runtime_s"] = round(old.get("runtime_s", 0.0) + new.get("runtime_s", 0.0), 3)
     old_ctl = {c["name"]: c for c in old.get("controls", [])}
     controls = []

@@ -269,6 +269,17 @@ def test_merge_drops_parts_run_at_other_parameters():
     assert merge_record(old, new) == new  # never mixes outcomes of different parameter sets
 
 
+def test_merge_lets_a_crash_replace_the_outcome_it_would_have_replaced():
+    # Catches a merge that treats a crashed part as "not run" and puts the earlier run's verdict back: the
+    # results file (and the report) would show the old pass for code that now raises.
+    old = _rec(controls=(("a", "fail"), ("b", "fail")))
+    new = {**_rec(main=False, controls=(("a", "crashed"), ("b", "not run")), verdict="inconclusive"),
+           "main_error": "TypeError: a bug", "match": {"matches": False, "crashed": True}}
+    merged = merge_record(old, new)
+    assert (merged["main_ran"], merged["main_error"], merged["match"]["matches"]) == (False, "TypeError: a bug", False)
+    assert [c["observed"] for c in merged["controls"]] == ["crashed", "fail"]  # b was not run: old b kept
+
+
 def test_results_file_is_atomic_and_readable_by_others(tmp_path):
     path = tmp_path / "results.json"
     write_atomically({"a": 1}, path)
@@ -355,6 +366,42 @@ def test_only_the_registered_verdict_is_green(pytester):
     assert crashed["main_ran"] is False and crashed["message"].startswith("main check crashed: TypeError")
     # the run's thread pins, read back from the pools (unpinned, torch and OpenBLAS take one thread per core)
     assert data["environment"]["threads"] == {"torch": 1, "blas": 1}
+
+
+_CRASH_BODY = """
+import os
+def check_or_crash(params):
+    if os.environ.get("META_CRASH"):
+        raise TypeError("a bug introduced since the last run")
+    return check(params)
+register(Claim(id="Z20", title="synthetic", paper_claims=(), scope="beyond", statement="v {judge.value} {judge.crash}",
+               regime="synthetic", params=make("Z20", 0.0, False), check=__name__ + ":check_or_crash",
+               tests=__name__ + ".py", expected="inconclusive", expected_reason="synthetic reason",
+               controls=(control("neg", "negative", expected="fail", judge__value=-5.0),)))
+bind(globals(), "Z20")
+"""
+
+
+def test_a_crash_in_a_later_run_is_recorded_not_merged_away(pytester, monkeypatch):
+    # The same claim at the same parameters, first run sound, then rerun into the same results file with a check
+    # that raises. Catches: a crash recorded as "not run" (merging would keep the first run's outcomes), and a
+    # crashed main check whose "inconclusive" is matched against a registered "inconclusive" (green by accident).
+    first = _meta(pytester, "test_meta_crash", _CRASH_BODY)
+    first.assert_outcomes(passed=1, xfailed=1)  # inconclusive is registered: a strict xfail
+    data = json.loads((pytester.path / "res" / "results.json").read_text())
+    (z,) = data["claims"]
+    assert (z["verdict"], z["match"]["matches"], z["controls"][0]["observed"]) == ("inconclusive", True, "fail")
+    assert z["main_runtime_s"] >= 0 and z["controls"][0]["runtime_s"] >= 0  # each part timed on its own
+    assert z["runtime_s"] == pytest.approx(z["main_runtime_s"] + z["controls"][0]["runtime_s"], abs=2e-3)
+    monkeypatch.setenv("META_CRASH", "1")
+    second = _meta(pytester, "test_meta_crash", _CRASH_BODY)
+    second.assert_outcomes(failed=2)
+    (z,) = json.loads((pytester.path / "res" / "results.json").read_text())["claims"]
+    assert z["main_ran"] is False and z["main_error"].startswith("TypeError: a bug introduced")
+    assert z["match"]["matches"] is False and z["match"]["crashed"] is True
+    ctl = z["controls"][0]
+    assert (ctl["observed"], ctl["matches"]) == ("crashed", False)
+    assert ctl["details"]["message"].startswith("control check crashed: TypeError: a bug introduced")
 
 
 def test_overrides_assert_pass_and_bad_keys_stop_the_run(pytester):

@@ -249,11 +249,13 @@ def _claim_view(c: dict, data: dict, figures: _Figures, max_examples: int, show_
         "message": c["message"],
         "stamp": _stamp_text(c["stamp"]) if show_stamp else None,
         "runtime": fmt.fmt_seconds(c["runtime_s"]) if c["runtime_s"] is not None else None,
+        "main_runtime": fmt.fmt_seconds(c["main_runtime_s"]) if c["main_runtime_s"] is not None else None,
         "key_numbers": [_number_row(k["name"], k) for k in c["key_numbers"]],
         "conditions": [_condition_row(k) for k in c["conditions"]],
         "controls": [{"name": k["name"], "description": k["description"] or "", "expected": k["expected"],
                       "observed": k["observed"], "match": k["expected"] == k["observed"],
                       "not_run": k["observed"] == NOT_RUN,
+                      "runtime": fmt.fmt_seconds(k["runtime_s"]) if k["runtime_s"] is not None else "",
                       "overrides": ", ".join([f"{key} = {fmt.fmt_inline(v)}" for key, v in k["overrides"].items()]
                                              + _control_sizes(k, c["stamp"]))}
                      for k in c["controls"]],

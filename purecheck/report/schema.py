@@ -35,7 +35,7 @@ REQUIRED_CLAIM = ("id", "paper_claim", "title", "statement", "verdict", "expecte
 OPTIONAL_CLAIM: dict[str, Any] = {
     "regime": "", "module": None, "expected_reason": None, "evidence": {}, "key_numbers": [],
     "counterexample": None, "controls": [], "examples": None, "drawn_examples": [], "n_examples": None, "figures": [],
-    "runtime_s": None, "message": None, "conditions": [],
+    "runtime_s": None, "main_runtime_s": None, "main_error": None, "message": None, "conditions": [],
     # schema 2
     "scope_note": None, "differences": [], "params": {}, "overrides": {}, "regions": [], "scaling": [],
     "robustness_audit": [],
@@ -206,6 +206,8 @@ def _validate_claim(claim: dict, where: str, top: dict) -> None:
         claim["n_examples"] = claim["examples"]
     _require_int(claim["n_examples"], f"{where}.n_examples")
     _require_number_or_null(claim["runtime_s"], f"{where}.runtime_s")
+    _require_number_or_null(claim["main_runtime_s"], f"{where}.main_runtime_s")
+    _require_type(claim["main_error"], (str, type(None)), f"{where}.main_error")
 
     _require_type(claim["key_numbers"], list, f"{where}.key_numbers")
     for k, item in enumerate(claim["key_numbers"]):
@@ -224,6 +226,8 @@ def _validate_claim(claim: dict, where: str, top: dict) -> None:
             _require_type(item[key], str, f"{w}.{key}")
         item.setdefault("description", "")
         _require_type(item["description"], (str, type(None)), f"{w}.description")
+        item.setdefault("runtime_s", None)
+        _require_number_or_null(item["runtime_s"], f"{w}.runtime_s")
 
     cex = claim["counterexample"]
     if cex is not None:
