@@ -164,6 +164,11 @@ def _named(fn, name: str, namespace: dict):
     return fn
 
 
+class ExampleFailed(AssertionError):
+    """A drawn example the check judged ``fail`` (raised so that hypothesis shrinks it). The only exception a
+    property run swallows: any other, an ``assert`` inside an engine included, is a crash and stays red."""
+
+
 @dataclass
 class PropertyTally:
     """Collects hypothesis examples of one property and summarises them as an Outcome."""
@@ -176,7 +181,7 @@ class PropertyTally:
     worst: dict[str, float] = field(default_factory=dict)
 
     def judge(self, params: dict, conditions: list[Condition], numbers: dict[str, Any] | None = None) -> str:
-        """Record one example; raise AssertionError when it fails so hypothesis shrinks it."""
+        """Record one example; raise :class:`ExampleFailed` when it fails so hypothesis shrinks it."""
         v = combine(c.verdict for c in conditions)
         ex = {"params": params, "verdict": v, "numbers": numbers or {},
               "conditions": [f"{c.describe()} -> {c.verdict}" for c in conditions]}
@@ -188,7 +193,7 @@ class PropertyTally:
             # Hypothesis replays the shrunk example last, so the final failing one is the smallest.
             self.failing = ex
             bad = "; ".join(f"{c.describe()} -> {c.verdict}" for c in conditions if c.verdict == "fail")
-            raise AssertionError(f"[{self.claim_id}] FAIL  {bad} | counterexample: {params}")
+            raise ExampleFailed(f"[{self.claim_id}] FAIL  {bad} | counterexample: {params}")
         return v
 
     def outcome(self, evidence: dict | None = None, **kw) -> Outcome:
@@ -233,15 +238,16 @@ def draw_examples(claim_id: str, method: str, strategy, check: Callable[..., tup
 def run_property(tally: PropertyTally, prop: Callable[[], None]) -> None:
     """Run a ``@given`` property; a failure is already recorded in the tally, so swallow it here.
 
-    Only failed judgements (AssertionError, or hypothesis's group of several) are swallowed: an
-    example that crashes is re-raised even after a failing one was recorded, so a crash is red.
+    Only failed judgements (:class:`ExampleFailed`, or hypothesis's group of several) are swallowed: an
+    example that crashes, with an ``AssertionError`` of its own too, is re-raised even after a failing one was
+    recorded, so a crash is red.
     """
     try:
         prop()
-    except AssertionError:
+    except ExampleFailed:
         if tally.failing is None:
             raise
     except BaseExceptionGroup as group:  # hypothesis reports distinct failures together
-        crashes = group.subgroup(lambda e: not isinstance(e, (AssertionError, BaseExceptionGroup)))
+        crashes = group.subgroup(lambda e: not isinstance(e, (ExampleFailed, BaseExceptionGroup)))
         if tally.failing is None or crashes is not None:
             raise

@@ -495,3 +495,45 @@ def test_records_are_stamped_with_the_commit_at_the_start_of_the_run(monkeypatch
     rec = results.RunRecorder("quick", "pytest theorems")
     monkeypatch.setattr(results, "git_state", lambda: ("b" * 40, True))
     assert (rec.stamp()["commit"], rec.stamp()["dirty"]) == ("a" * 40, False)
+
+
+@pytest.mark.parametrize("crash", [AssertionError, ValueError])
+def test_a_crashing_example_is_red_even_after_a_failing_one(crash):
+    # x = 7 fails its condition (recorded, shrunk); x = 1 crashes inside the check. Catches a property run that
+    # swallows every AssertionError once a failure is recorded: a bare `assert` in an engine (sympy's derivations
+    # in theorems/symbolic.py) would turn into the "fail" a negative control expects.
+    from hypothesis import given, settings, strategies as st
+
+    from .protocol import PropertyTally, run_property
+
+    tally = PropertyTally("S1", "exact")
+
+    @settings(max_examples=200, derandomize=True, database=None)
+    @given(st.integers(0, 10))
+    def prop(x):
+        if x == 1:
+            raise crash("an engine's internal invariant broke")
+        tally.judge({"x": x}, [condition("x small", Estimate.exact(x), "below", 5.0)])
+
+    with pytest.raises(BaseException) as info:
+        run_property(tally, prop)
+    raised = [info.value] if not isinstance(info.value, BaseExceptionGroup) else list(info.value.exceptions)
+    assert any(type(e) is crash for e in raised), raised
+    assert tally.failing is not None  # the failing example was recorded before the crash surfaced
+
+
+def test_a_failing_example_alone_is_recorded_and_swallowed():
+    from hypothesis import given, settings, strategies as st
+
+    from .protocol import PropertyTally, run_property
+
+    tally = PropertyTally("S1", "exact")
+
+    @settings(max_examples=200, derandomize=True, database=None)
+    @given(st.integers(0, 10))
+    def prop(x):
+        tally.judge({"x": x}, [condition("x small", Estimate.exact(x), "below", 5.0)])
+
+    run_property(tally, prop)
+    assert tally.failing["params"] == {"x": 5}  # shrunk to the smallest failing x (5 is not below 5)
+    assert tally.outcome().verdict == "fail"
