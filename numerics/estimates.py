@@ -124,9 +124,47 @@ def mean(values: np.ndarray, level: float = 0.99, **details) -> Estimate:
 
 
 def paired_difference(values_a: np.ndarray, values_b: np.ndarray, level: float = 0.99, **details) -> Estimate:
-    """Mean of ``a - b`` over common random numbers (the same samples for both)."""
+    """Mean of ``a - b`` over common random numbers (the same samples for both).
+
+    0/1 outcomes on both sides (errors): :func:`indicator_difference`, exact. Otherwise the Student-t
+    interval of :func:`mean`.
+    """
     a = np.asarray(values_a, dtype=np.float64).ravel()
     b = np.asarray(values_b, dtype=np.float64).ravel()
     if a.shape != b.shape:
         raise ValueError(f"values_a and values_b must have the same length (paired), got {a.size} and {b.size}")
+    if _indicators(a) and _indicators(b):
+        return indicator_difference(a, b, level, **details)
     return mean(a - b, level, paired=True, **details)
+
+
+def _indicators(v: np.ndarray) -> bool:
+    return bool(np.all((v == 0.0) | (v == 1.0)))
+
+
+def indicator_difference(values_a: np.ndarray, values_b: np.ndarray, level: float = 0.99, **details) -> Estimate:
+    """``P(a = 1) - P(b = 1)`` from paired 0/1 outcomes, with an exact (conservative) interval.
+
+    The difference is ``p+ - p-``, where ``p+ = P(a > b)`` and ``p- = P(a < b)`` (the discordant pairs).
+    Each gets a Clopper-Pearson interval at level ``1 - (1 - level) / 2``; both hold together with
+    probability at least ``level`` (Bonferroni), and then ``p+ - p-`` lies in ``[lo+ - hi-, hi+ - lo-]``.
+    The t-interval of the differences is no interval here: with no discordant pair its width is zero
+    at any n (it would "prove" a difference of exactly 0 from three samples), and with few it is too
+    narrow (1 discordant pair in 20: t upper limit 0.19, against 0.32 for the exact limit on that count).
+    """
+    a = np.asarray(values_a, dtype=np.float64).ravel()
+    b = np.asarray(values_b, dtype=np.float64).ravel()
+    if a.shape != b.shape:
+        raise ValueError(f"values_a and values_b must have the same length (paired), got {a.size} and {b.size}")
+    if not (_indicators(a) and _indicators(b)):
+        raise ValueError("values_a and values_b must be 0/1 outcomes")
+    n = require_int("number of pairs", a.size, low=1)
+    level = require_real("level", level, low=0.0, high=1.0, low_open=True, high_open=True)
+    n_pos, n_neg = int(np.sum(a > b)), int(np.sum(a < b))
+    each = 1.0 - (1.0 - level) / 2
+    lo_pos, hi_pos = clopper_pearson(n_pos, n, each)
+    lo_neg, hi_neg = clopper_pearson(n_neg, n, each)
+    value = (n_pos - n_neg) / n
+    return Estimate(value, lo_pos - hi_neg, hi_pos - lo_neg, "mc", level=level, n=n,
+                    details={**details, "paired": True, "discordant": [n_pos, n_neg],
+                             "interval": "Clopper-Pearson on each sign of the discordant pairs, Bonferroni"})

@@ -10,7 +10,7 @@ from numerics import (ModelConfig, SparseCodingModel, UniformMagnitude, clopper_
                       linear_net, make_dictionary, mixed_net, mixing_path, node_purity, pure_net, random_skew, to_torch)
 from numerics.activations import relu_intercept, soft_threshold
 from numerics.config import PointMass
-from numerics.estimates import Estimate, mean, paired_difference, proportion
+from numerics.estimates import Estimate, indicator_difference, mean, paired_difference, proportion
 from numerics.networks import TwoLayerNet
 from numerics.purity import effective_features, network_purity
 
@@ -230,6 +230,42 @@ def test_paired_difference_is_narrower_than_unpaired_with_common_numbers():
     assert paired.lower > 0 and paired.width < 0.01
     with pytest.raises(ValueError, match=r"^values_a and values_b must have the same length"):
         paired_difference(a, b[:10])
+
+
+def test_paired_errors_get_the_exact_interval_even_with_no_discordant_pair():
+    # Three samples on which two nets agree. The t-interval of the differences is [0, 0] there (no variance),
+    # which would "prove" |difference| < 0.001 from three samples. The exact limit for 0 of 3 discordant pairs
+    # of each sign, at level 1 - 0.01/2 each: 1 - (0.01/4)^(1/3).
+    same = np.array([0.0, 1.0, 0.0])
+    est = paired_difference(same, same, level=0.99)
+    hi = 1 - (0.01 / 4) ** (1 / 3)
+    assert (est.value, est.lower, est.upper) == pytest.approx((0.0, -hi, hi), abs=1e-12)
+    assert not est.excludes(0.001, "below") and est.details["discordant"] == [0, 0]
+
+
+def test_paired_error_interval_is_bonferroni_clopper_pearson_on_the_discordant_pairs():
+    a = np.array([1.0] * 7 + [0.0] * 3 + [0.0] * 90)
+    b = np.array([0.0] * 7 + [1.0] * 3 + [0.0] * 90)   # 7 pairs a > b, 3 pairs a < b, 90 agree
+    est = indicator_difference(a, b, level=0.95)
+    pos = stats.binomtest(7, 100).proportion_ci(0.975, method="exact")
+    neg = stats.binomtest(3, 100).proportion_ci(0.975, method="exact")
+    assert (est.value, est.lower, est.upper) == pytest.approx((0.04, pos.low - neg.high, pos.high - neg.low), abs=1e-12)
+    with pytest.raises(ValueError, match=r"^values_a and values_b must be 0/1 outcomes"):
+        indicator_difference(a * 0.5, b)
+
+
+def test_paired_error_interval_covers_where_the_t_interval_does_not():
+    # n = 30 pairs, P(a > b) = 0.03, P(a < b) = 0: the t-interval covers the true 0.03 in about 60 % of draws at
+    # level 0.9 (zero width whenever no pair is discordant). The exact one must cover in at least 90 %, up to
+    # a Monte Carlo margin of 3 standard errors.
+    rng = np.random.default_rng(5)
+    draws = 2000
+    covered = 0
+    for _ in range(draws):
+        a = (rng.random(30) < 0.03).astype(float)
+        est = paired_difference(a, np.zeros(30), level=0.9)
+        covered += est.lower <= 0.03 <= est.upper
+    assert covered / draws >= 0.9 - 3 * np.sqrt(0.09 / draws), f"coverage {covered / draws:.3f} < 0.9"
 
 
 def test_estimate_rejects_an_interval_that_misses_its_value():

@@ -41,7 +41,7 @@ import numpy as np
 from numerics import ModelConfig, SparseCodingModel, linear_net, mixing_path, random_skew
 from numerics.downstream import (FrozenLayer, HeadFit, TaskPair, fit_head_batch, fit_head_on_data, layer_coverage,
                                  mixed_layer, pure_layer, random_layer, task_pair)
-from numerics.estimates import Estimate, clopper_pearson, mean, paired_difference
+from numerics.estimates import Estimate, clopper_pearson, paired_difference
 from numerics.purity import REPORTED_K, feature_loadings, network_purity, top_k_loading
 from numerics.training import TrainConfig, train
 
@@ -421,7 +421,7 @@ def clean(key, ev: EvalSpec) -> Sampled:
 def paired(a: Sampled, b: Sampled, level: float) -> Estimate:
     """``error(a) - error(b)`` over the same samples; sound on both sides when a side is undecided.
 
-    Both decided everywhere: the paired t-interval of numerics.estimates.paired_difference.
+    Both decided everywhere: the exact interval of numerics.estimates.paired_difference (0/1 outcomes).
     Otherwise the lower end is the paired lower limit of ``att_a - cert_b`` (a's proven errors
     against b's possible ones) and the upper end that of ``cert_a - att_b``, as in
     numerics.risk.paired_risk_difference.
@@ -430,12 +430,12 @@ def paired(a: Sampled, b: Sampled, level: float) -> Estimate:
         raise ValueError(f"paired differences need the same samples, got {a.n} and {b.n}")
     if np.array_equal(a.att, a.cert) and np.array_equal(b.att, b.cert):
         est = paired_difference(a.att.astype(float), b.att.astype(float), level)
-        how = "paired t-interval over exact per-sample decisions"
+        how = "paired exact interval over exact per-sample decisions"
         method = "mc"
     else:
         value = float(np.mean(a.att.astype(float) - b.att))
-        lo = mean(a.att.astype(float) - b.cert, level).lower
-        hi = mean(a.cert.astype(float) - b.att, level).upper
+        lo = paired_difference(a.att.astype(float), b.cert.astype(float), level).lower
+        hi = paired_difference(a.cert.astype(float), b.att.astype(float), level).upper
         est = Estimate(value, min(lo, value), max(hi, value), "verified", level=level, n=a.n)
         how = "paired: proven errors of one side against possible errors of the other"
         method = "verified"

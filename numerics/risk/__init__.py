@@ -155,7 +155,8 @@ def paired_risk_difference(net_a, net_b, model, wstar, quantity: str = "robust_e
 
     Exact (difference of exact values; the interval adds both slacks) when both are exact, else
     Monte Carlo on common random numbers (the same samples and attack seeds) with a paired
-    t-interval when both are exact per sample; otherwise ``bound``: per sample, the lower side
+    interval (numerics.estimates.paired_difference: exact for errors, Student-t for losses) when
+    both are exact per sample; otherwise ``bound``: per sample, the lower side
     from ``attack_a - certified_b`` and the upper side from ``certified_a - attack_b`` (an opaque
     module's missing certificate is the trivial one, 1 for errors and ``inf`` for losses, and the
     method is then ``attack``).
@@ -182,8 +183,8 @@ def paired_risk_difference(net_a, net_b, model, wstar, quantity: str = "robust_e
     if ra.engine == "exact" and rb.engine == "exact":
         return paired_difference(va_att, vb_att, level, quantity=quantity)
     value = float(np.mean(va_att - vb_att))
-    lower = -np.inf if np.isinf(vb_cert).any() else mean(va_att - vb_cert, level).lower
-    upper = np.inf if np.isinf(va_cert).any() else mean(va_cert - vb_att, level).upper
+    lower = -np.inf if np.isinf(vb_cert).any() else paired_difference(va_att, vb_cert, level).lower
+    upper = np.inf if np.isinf(va_cert).any() else paired_difference(va_cert, vb_att, level).upper
     trivial = ra.certified is None or rb.certified is None
     return Estimate(value, float(lower), float(upper), "attack" if trivial else "bound", level=level, n=n,
                     details={"quantity": quantity, "paired": True, "attack_difference": value,
