@@ -312,8 +312,8 @@ class S5Eval(Section):
 class S5Judge(Section):
     NAME = "judge"
     tol: float = _tol(1e-9, "largest |a - b| / (1 + |b|) of exact moments counted as agreement")
-    mc_miss: float = _tol(0.05, "largest distance of the formula from the Monte Carlo interval of E S^2, "
-                                "relative to the formula")
+    mc_miss: float = _tol(0.05, "largest relative distance |E S^2 - formula| / formula that counts as "
+                                "agreement: the whole Monte Carlo interval of E S^2 must lie within it")
 
 
 @dataclass(frozen=True)
@@ -332,7 +332,7 @@ register(Claim(
               "3 p^2 E[r^2]^2 ((sum w_i^2)^2 - sum w_i^4) (sympy, derived at the drawn d, at least 3 with w zero-padded); for point-mass "
               "magnitudes the exact engine's law of S has these moments (relative error below {judge.tol:g}), "
               "and for every drawn law the {eval.level} Monte Carlo interval of E S^2 ({eval.samples} samples) "
-              "misses the formula by less than {judge.mc_miss:g} of it.",
+              "lies within {judge.mc_miss:g} of the formula, relative to it.",
     regime="z_i = B_i s_i r_i, B_i ~ Bernoulli(p), signs s_i {model.signs}, magnitude laws {draw.magnitude}; "
            "{draw.examples} drawn examples: d in [{draw.d}], p in [{draw.p}], w_i in [{draw.w_i}], point mass "
            "r in [{draw.r}], uniform r on [r_low, r_low + r_width] with r_low in [{draw.r_low}] and r_width in "
