@@ -419,3 +419,30 @@ def test_runs_are_attacked_as_if_alone(activation, norm, random_net, labelled_da
         pgd_attack(runs, X, Y, seed=[1, 2], **kw)
     with pytest.raises(ValueError, match=r"^x must be a 3-D floating torch tensor"):
         pgd_attack(runs, X[0], Y[0], **kw)
+
+
+def test_a_float32_attack_is_judged_inside_the_ball():
+    # f(x) = x at x = 0.1 + 1e-9, l_inf radius 0.1: the worst margin is 1e-9 > 0 (no error). A float32 attack
+    # clamps to float32(0.1) = 0.10000000149 > 0.1 and reached -4.9e-10 there, an "error" outside the ball.
+    # Catches a pgd_min_margin that re-evaluates the attack's delta without moving it into the ball.
+    net = TwoLayerNet(W=np.array([[1.0]]), a=np.array([1.0]), b=np.zeros(1))
+    margin = pgd_min_margin(net, np.array([[0.1 + 1e-9]]), np.array([1.0]), 0.1, "linf", dtype=torch.float32)
+    assert margin[0] >= 1e-9 - 1e-17, margin
+
+
+@pytest.mark.parametrize("norm", ["l2", "linf"])
+def test_into_ball_moves_only_the_rows_outside(norm):
+    from numerics.attacks.pgd import into_ball
+
+    rng = np.random.default_rng(3)
+    eps = 0.3
+    delta = rng.standard_normal((400, 7))
+    size = np.linalg.norm(delta, axis=1, keepdims=True) if norm == "l2" else np.abs(delta).max(axis=1, keepdims=True)
+    # half just outside the ball by float32-sized overshoots, half strictly inside
+    target = np.where(np.arange(400)[:, None] % 2 == 0, eps * (1 + 1.2e-7 * rng.random((400, 1))), eps * 0.5)
+    delta = delta / size * target
+    moved = into_ball(delta, eps, norm)
+    sizes = np.linalg.norm(moved, axis=1) if norm == "l2" else np.abs(moved).max(axis=1)
+    assert np.all(sizes <= eps)
+    assert np.array_equal(moved[1::2], delta[1::2])  # rows inside: bit for bit unchanged
+    assert np.all(sizes[0::2] >= eps * (1 - 1e-12))  # rows outside: onto the boundary, not far inside

@@ -196,7 +196,9 @@ def pgd_min_margin(
     numpy out; the attack runs in torch with ``dtype`` (default float64 for a
     :class:`TwoLayerNet`, the module's own dtype otherwise). The returned margin is
     re-evaluated at the found ``delta`` in float64 with the numpy net when ``net`` is a
-    :class:`TwoLayerNet`. Other arguments as in :func:`pgd_attack` (defaults
+    :class:`TwoLayerNet`, after :func:`into_ball` (a float32 attack's projection can leave the ball by a
+    rounding: float32(eps) > eps, or an l2 rescaling that overshoots, and a margin found outside the ball
+    is no upper bound). Other arguments as in :func:`pgd_attack` (defaults
     :data:`PGD_DEFAULTS`).
     """
     as_np = lambda v: v.detach().cpu().double().numpy() if isinstance(v, torch.Tensor) else v  # noqa: E731
@@ -223,9 +225,26 @@ def pgd_min_margin(
     delta = pgd_attack(net, xt, yt, eps, norm, steps, restarts, step_size, seed, zero_start=zero_start,
                        step_fraction=step_fraction)
     if isinstance(net, TwoLayerNet):
-        return y_np * net(x_np + delta.double().numpy())
+        return y_np * net(x_np + into_ball(delta.double().numpy(), eps, norm))
     with torch.no_grad():
         return (yt * _scores(net, xt + delta)).double().cpu().numpy()
+
+
+def into_ball(delta: np.ndarray, eps: float, norm: str) -> np.ndarray:
+    """``delta`` (float64, rows) moved into the closed ``norm`` ball of radius ``eps`` in float64: rows outside it
+    are clipped (l_inf) or rescaled (l2, then shrunk by an ulp at a time while the computed norm still exceeds
+    ``eps``); rows inside are returned unchanged."""
+    delta = np.asarray(delta, dtype=np.float64)
+    if norm == "linf":
+        return np.clip(delta, -eps, eps)
+    n = np.linalg.norm(delta, axis=-1, keepdims=True)
+    out = np.where(n > eps, delta * (eps / np.where(n > 0, n, 1.0)), delta)
+    for _ in range(8):  # the rescaled norm is eps up to a few ulps
+        over = np.linalg.norm(out, axis=-1, keepdims=True) > eps
+        if not over.any():
+            return out
+        out = np.where(over, out * (1.0 - 2.0**-52), out)
+    raise FloatingPointError(f"could not bring delta into the l2 ball of radius {eps!r}")
 
 
 # --------------------------------------------------------------------------- internals
