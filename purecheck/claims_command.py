@@ -103,7 +103,7 @@ def check_main(argv: list[str]) -> int:
     t0 = time.perf_counter()
     outcome = claim.run(params)
     seconds = time.perf_counter() - t0
-    judgement = claim.judge(outcome.verdict, overridden=bool(overrides), profile=args.profile)
+    judgement = claim.judge_outcome(outcome, overridden=bool(overrides), profile=args.profile)
     text = claim.render(params)
     if args.json:
         out = {"id": claim.id, "verdict": outcome.verdict, "match": judgement.to_dict(), "profile": args.profile,

@@ -122,7 +122,7 @@ def run(ids: list[str], profile: str, scheduler: str | None, out: Path, *, progr
             o = qr.outcomes[ctl.name]
             rec.record_control(ctl, o, qr.seconds[ctl.name])
             controls[ctl.name] = ctl.judge(qid, o.verdict)
-        rows.append({"id": qid, "judgement": claim.judge(main.verdict, profile=profile), "controls": controls,
+        rows.append({"id": qid, "judgement": claim.judge_outcome(main, profile=profile), "controls": controls,
                      "seconds": round(sum(qr.seconds.values()), 1),
                      "region": (main.evidence.get("region") or {}).get("summary", "")})
     path = out / "results.json"

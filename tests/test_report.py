@@ -581,4 +581,21 @@ def test_parts_timed_apart_and_a_crash_never_reads_as_registered(sample, tmp_pat
     rows = lines[top + 2:top + 2 + len(claim["controls"])]  # in the record's order, after the rule
     assert rows[0].endswith("| 3.8 s |") and rows[1].endswith("|  |"), rows  # an untimed control: blank
     matchline = next(line for line in md.splitlines() if line.startswith("Registered expectations:"))
-    assert f"[{crashed['id']}](#claim-{crashed['id']}) (inconclusive, registered inconclusive)" in matchline
+    assert f"[{crashed['id']}](#claim-{crashed['id']}) (inconclusive, registered inconclusive: crashed)" in matchline
+    assert "**MISMATCH** (the main check crashed; its verdict is no outcome)." in _md_section(md, crashed["id"])
+
+
+def test_a_registered_fail_on_other_conditions_is_shown_as_a_mismatch(sample, tmp_path):
+    data = copy.deepcopy(sample)
+    claim = data["claims"][0]
+    claim.update(verdict="fail", expected="fail",
+                 match={"matches": False, "expected": "fail", "verdict": "fail", "overridden": False,
+                        "fails_on": ["x *"], "may_fail": [], "unregistered_failures": ["y at d=4"],
+                        "missing_failures": ["x *"]})
+    path = tmp_path / "results.json"
+    path.write_text(json.dumps(data))
+    render_report(path, tmp_path / "out")
+    md = (tmp_path / "out" / "report.md").read_text()
+    assert f"(fail, registered fail: fails elsewhere)" in md
+    assert ("**MISMATCH** (conditions fail that the registered failure does not name: y at d=4 and the registered "
+            "failure is not among the failing conditions: x \\*).") in _md_section(md, claim["id"])

@@ -64,7 +64,7 @@ class ClaimSession:
             rec.error = _error_text(exc)
             raise
         rec.record_main(outcome, time.perf_counter() - t0)
-        judgement = claim.judge(outcome.verdict, overridden=self.overridden(claim_id), profile=self.profile)
+        judgement = claim.judge_outcome(outcome, overridden=self.overridden(claim_id), profile=self.profile)
         judgement.enforce(outcome.message())
         return outcome
 

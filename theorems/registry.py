@@ -18,6 +18,8 @@ family, with the family's parameter classes) and are assembled here in catalogue
 from __future__ import annotations
 
 import importlib
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -49,29 +51,78 @@ class VerdictMismatch(AssertionError):
     """The check's verdict is not the one registered (or ``pass`` under reviewer overrides)."""
 
 
+def _named_by(name: str, pattern: str) -> bool:
+    """``pattern`` names the condition ``name``: equal, with ``*`` standing for any text (nothing else is
+    special: condition names carry brackets, e.g. ``[k constant] log-log slope ...``)."""
+    return re.fullmatch(".*".join(re.escape(part) for part in pattern.split("*")), name, flags=re.DOTALL) is not None
+
+
 @dataclass(frozen=True)
 class Judgement:
-    """The one comparison of a verdict with its expectation."""
+    """The one comparison of a verdict with its expectation.
+
+    A registered ``fail`` is matched by the conditions that fail, not by the word alone: every condition
+    that fails must be one the registry names (``fails_on`` or ``may_fail`` patterns), and each
+    ``fails_on`` pattern must name at least one that fails. A check that fails for another reason (a bug
+    that fails everything, a failure moved elsewhere) is then a mismatch, not a green strict xfail.
+    """
 
     claim_id: str
     verdict: str
     expected: str
     overridden: bool
+    failing: tuple[str, ...] = ()  # the names of the conditions that failed
+    fails_on: tuple[str, ...] = ()
+    may_fail: tuple[str, ...] = ()
+
+    @property
+    def unregistered_failures(self) -> tuple[str, ...]:
+        """Failing conditions that no registered pattern names (only judged for a registered fail)."""
+        if not self._judges_failures:
+            return ()
+        return tuple(n for n in self.failing if not any(_named_by(n, p) for p in self.fails_on + self.may_fail))
+
+    @property
+    def missing_failures(self) -> tuple[str, ...]:
+        """``fails_on`` patterns that name no failing condition (only judged for a registered fail)."""
+        if not self._judges_failures:
+            return ()
+        return tuple(p for p in self.fails_on if not any(_named_by(n, p) for n in self.failing))
+
+    @property
+    def _judges_failures(self) -> bool:
+        return self.verdict == self.expected == "fail" and not self.overridden
 
     @property
     def matches(self) -> bool:
-        return self.verdict == self.expected
+        return self.verdict == self.expected and not self.unregistered_failures and not self.missing_failures
 
     def to_dict(self) -> dict:
-        return {"matches": self.matches, "expected": self.expected, "verdict": self.verdict,
-                "overridden": self.overridden}
+        out = {"matches": self.matches, "expected": self.expected, "verdict": self.verdict,
+               "overridden": self.overridden}
+        if self._judges_failures:
+            out.update(fails_on=list(self.fails_on), may_fail=list(self.may_fail),
+                       unregistered_failures=list(self.unregistered_failures),
+                       missing_failures=list(self.missing_failures))
+        return out
+
+    def problem(self) -> str:
+        """Why the verdict does not match ('' when it does)."""
+        if self.verdict != self.expected:
+            why = "under reviewer overrides a claim must pass" if self.overridden else "registered expectation"
+            return f"verdict {self.verdict!r}, expected {self.expected!r} ({why})"
+        parts = []
+        if self.unregistered_failures:
+            parts.append("conditions fail that the registered failure does not name: "
+                         + "; ".join(self.unregistered_failures))
+        if self.missing_failures:
+            parts.append("the registered failure is not among the failing conditions: " + "; ".join(self.missing_failures))
+        return ("verdict 'fail' as registered, but " + " and ".join(parts)) if parts else ""
 
     def enforce(self, message: str) -> None:
         """Return when the verdict is the registered ``pass``; raise otherwise (typed, see above)."""
         if not self.matches:
-            why = "under reviewer overrides a claim must pass" if self.overridden else "registered expectation"
-            raise VerdictMismatch(f"[{self.claim_id}] verdict {self.verdict!r}, expected {self.expected!r} "
-                                  f"({why}): {message}")
+            raise VerdictMismatch(f"[{self.claim_id}] {self.problem()}: {message}")
         if self.verdict != "pass":
             raise RegisteredOutcome(f"[{self.claim_id}] registered {self.expected}: {message}")
 
@@ -150,6 +201,11 @@ class Claim:
     stress: StressPlan | None = None  # the stress profile's search over this claim's parameters
     profiles: tuple[str, ...] = PROFILE_NAMES  # profiles in which pytest runs it (stress claims: stress only)
     tags: tuple[str, ...] = field(default_factory=tuple)
+    # Where a fail is registered (at any profile): patterns (``*`` for any text) of the condition names
+    # the failure consists of. Each fails_on pattern must name a failing condition; may_fail names conditions
+    # that the reason allows to fail too (at some profile's sizes). Any other failing condition is a mismatch.
+    fails_on: tuple[str, ...] = ()
+    may_fail: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.expected not in VERDICTS:
@@ -186,6 +242,12 @@ class Claim:
             if not why:
                 raise ValueError(f"claim {self.id}: expected_by_profile[{prof!r}] needs a reason (why this profile's "
                                  f"verdict differs)")
+        registers_fail = self.expected == "fail" or any(v == "fail" for _, v, _ in self.expected_by_profile)
+        if registers_fail and not self.fails_on:
+            raise ValueError(f"claim {self.id}: a registered fail needs fails_on (the patterns of the conditions "
+                             f"that fail), or any failing check would match it")
+        if self.may_fail and not self.fails_on:
+            raise ValueError(f"claim {self.id}: may_fail needs fails_on")
         bad = set(self.profiles) - set(PROFILE_NAMES)
         if bad:
             raise ValueError(f"claim {self.id}: profiles must be among {PROFILE_NAMES}, got {sorted(bad)}")
@@ -252,11 +314,21 @@ class Claim:
                                  f"expected {self.id}")
         return outcome
 
-    def judge(self, verdict: str, *, overridden: bool = False, profile: str = "quick") -> Judgement:
-        """The one rule: the registered verdict at the profile's defaults, ``pass`` under reviewer overrides."""
+    def judge(self, verdict: str, *, overridden: bool = False, profile: str = "quick",
+              failing: Sequence[str] | None = None) -> Judgement:
+        """The one rule: the registered verdict at the profile's defaults, ``pass`` under reviewer overrides;
+        a registered fail also by its failing conditions (``failing``: their names; see :class:`Judgement`)."""
         if verdict not in VERDICTS:
             raise ValueError(f"verdict must be one of {VERDICTS}, got {verdict!r}")
-        return Judgement(self.id, verdict, "pass" if overridden else self.expected_at(profile), overridden)
+        expected = "pass" if overridden else self.expected_at(profile)
+        if verdict == expected == "fail" and failing is None:
+            raise TypeError(f"claim {self.id}: judging a registered fail needs the failing conditions (failing=)")
+        return Judgement(self.id, verdict, expected, overridden, tuple(failing or ()), self.fails_on, self.may_fail)
+
+    def judge_outcome(self, outcome, *, overridden: bool = False, profile: str = "quick") -> Judgement:
+        """:meth:`judge` of an Outcome: its verdict and the names of its failing conditions."""
+        failing = [c.name for c in outcome.conditions if c.verdict == "fail"]
+        return self.judge(outcome.verdict, overridden=overridden, profile=profile, failing=failing)
 
     def replay(self, overrides: dict[str, Any] | None = None, profile: str = "quick") -> str:
         """The pytest command that re-runs this claim (with the same overrides)."""

@@ -121,7 +121,7 @@ class ClaimRecord:
             text, params = {"statement": c.statement, "regime": c.regime}, {}
         verdict = o.verdict if o else "inconclusive"
         if o:
-            match = c.judge(verdict, overridden=bool(overrides), profile=self.profile).to_dict()
+            match = c.judge_outcome(o, overridden=bool(overrides), profile=self.profile).to_dict()
         elif self.error:
             # a crash matches no expectation, not even a registered "inconclusive" (the verdict shown for it)
             match = {**c.judge(verdict, overridden=bool(overrides), profile=self.profile).to_dict(),

@@ -89,10 +89,52 @@ def test_judgement_enforce(verdict, expected, overridden, raises):
 
 
 def test_claim_judge_expects_pass_under_overrides():
-    claim = next(c for c in CLAIMS.values() if c.expected == "fail")
-    assert claim.judge("fail").matches and not claim.judge("fail", overridden=True).matches
+    claim = CLAIMS["Q2"]
+    failing = ["purity gap adversarial - clean training (k=1), ReLU with intercept",
+               "purity gap adversarial - clean training (k=1), smooth (beta b=4)"]
+    assert claim.judge("fail", failing=failing).matches
+    assert not claim.judge("fail", overridden=True, failing=failing).matches
     with pytest.raises(ValueError, match=r"^verdict must be one of"):
         claim.judge("maybe")
+    with pytest.raises(TypeError, match=r"^claim Q2: judging a registered fail needs the failing conditions"):
+        claim.judge("fail")
+
+
+def test_a_registered_fail_is_matched_by_its_failing_conditions():
+    # P3d registers its failure as the AT nets' n_eff slopes (any law), and lets the clean slopes fail too.
+    # Catches a judge that matches the word "fail" alone: a check that fails everything (or fails elsewhere
+    # than registered) would be a green strict xfail.
+    claim = CLAIMS["P3d"]
+    at, clean, ratio = ("[k sqrt d] log-log slope of n_eff (AT) in d", "[k constant] log-log slope of n_eff (clean) in d",
+                        "[k constant] log-log slope of eps_c(AT)/eps_c(clean) in d/k")
+    assert claim.judge("fail", failing=[at]).matches
+    assert claim.judge("fail", failing=[at, clean]).matches  # may_fail
+    extra = claim.judge("fail", failing=[at, ratio])
+    assert not extra.matches and extra.unregistered_failures == (ratio,)
+    assert extra.problem().startswith("verdict 'fail' as registered, but conditions fail that the registered failure "
+                                      "does not name: [k constant] log-log slope of eps_c")
+    moved = claim.judge("fail", failing=[clean])
+    assert not moved.matches and moved.missing_failures == ("[*] log-log slope of n_eff (AT) in d",)
+    with pytest.raises(VerdictMismatch, match=r"^\[P3d\] verdict 'fail' as registered, but the registered failure is "
+                                              r"not among the failing conditions"):
+        moved.enforce("msg")
+    with pytest.raises(RegisteredOutcome):
+        claim.judge("fail", failing=[at]).enforce("msg")
+    # "*" is the only wildcard: brackets in condition names are literal
+    assert not claim.judge("fail", failing=["k log-log slope of n_eff (AT) in d"]).matches
+
+
+def test_every_registered_fail_names_its_failing_conditions():
+    import theorems.registry as registry
+
+    claim = CLAIMS["Q2"]
+    with pytest.raises(ValueError, match=r"^claim Q2: a registered fail needs fails_on"):
+        dataclasses.replace(claim, fails_on=(), may_fail=())
+    with pytest.raises(ValueError, match=r"^claim P2: may_fail needs fails_on"):
+        dataclasses.replace(CLAIMS["P2"], may_fail=("x",))
+    registered_fail = [c.id for c in registry.CLAIMS.values()
+                       if c.expected == "fail" or any(v == "fail" for _, v, _ in c.expected_by_profile)]
+    assert registered_fail and all(CLAIMS[cid].fails_on for cid in registered_fail)
 
 
 def test_claim_judge_reads_the_profile_expectation():
@@ -328,12 +370,13 @@ def check(params):
     v = params.judge.value
     return Outcome(params.CLAIM, [condition("v", Estimate(v, v - 1, v + 1, "mc"), "above", 0.0)])
 
-def claim(cid, value, crash, expected):
+def claim(cid, value, crash, expected, fails_on=("v",)):
     register(Claim(id=cid, title="synthetic", paper_claims=(), scope="beyond",
                    statement="v {judge.value} {judge.crash}", regime="synthetic", params=make(cid, value, crash),
                    check=__name__ + ":check", tests=__name__ + ".py",
                    controls=(control("neg", "negative", expected="fail", judge__value=-5.0, judge__crash=False),),
-                   expected=expected, expected_reason=None if expected == "pass" else "synthetic reason"))
+                   expected=expected, expected_reason=None if expected == "pass" else "synthetic reason",
+                   fails_on=fails_on if expected == "fail" else ()))
     bind(globals(), cid)
 """
 
@@ -345,6 +388,7 @@ _CASES = [
     ("Z4", False, 5.0, "fail", "FAILED"),         # passes where fail is registered: red (no silent xpass)
     ("Z5", False, 5.0, "pass", "PASSED"),
     ("Z6", False, -5.0, "inconclusive", "FAILED"),  # fail where inconclusive is registered: red
+    ("Z19", False, -5.0, ("fail", "w"), "FAILED"),  # fails, but on "v" where the registered failure is "w": red
 ]
 
 
@@ -356,11 +400,13 @@ def _meta(pytester, name: str, body: str, *args):
 
 
 def test_only_the_registered_verdict_is_green(pytester):
-    body = "".join(f"claim({cid!r}, {value!r}, {crash!r}, {exp!r})\n" for cid, crash, value, exp, _ in _CASES)
+    body = "".join(f"claim({cid!r}, {value!r}, {crash!r}, {exp!r})\n" if isinstance(exp, str) else
+                   f"claim({cid!r}, {value!r}, {crash!r}, {exp[0]!r}, fails_on=({exp[1]!r},))\n"
+                   for cid, crash, value, exp, _ in _CASES)
     res = _meta(pytester, "test_meta_verdicts", body, "-k", "not control")
     for cid, _, _, _, want in _CASES:
         res.stdout.fnmatch_lines([f"{want} test_meta_verdicts.py::test_{cid}*"])
-    res.assert_outcomes(failed=4, xfailed=1, passed=1)
+    res.assert_outcomes(failed=5, xfailed=1, passed=1)
     data = json.loads((pytester.path / "res" / "results.json").read_text())
     crashed = next(c for c in data["claims"] if c["id"] == "Z1")
     assert crashed["main_ran"] is False and crashed["message"].startswith("main check crashed: TypeError")

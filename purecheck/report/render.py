@@ -117,6 +117,19 @@ class _Figures:
 
 # --------------------------------------------------------------------------- context
 
+def _mismatch_why(match: dict) -> tuple[str | None, str | None]:
+    """Why a verdict that reads as registered is not: a crash, or a registered fail on other conditions
+    (short form for the match line, long form for the claim)."""
+    if match.get("matches"):
+        return None, None
+    if match.get("crashed"):
+        return "crashed", "the main check crashed; its verdict is no outcome"
+    other, missing = match.get("unregistered_failures") or [], match.get("missing_failures") or []
+    parts = ([f"conditions fail that the registered failure does not name: {'; '.join(other)}"] if other else []) + \
+            ([f"the registered failure is not among the failing conditions: {'; '.join(missing)}"] if missing else [])
+    return ("fails elsewhere", " and ".join(parts)) if parts else (None, None)
+
+
 def build_context(data: dict, *, max_examples: int = DEFAULT_MAX_EXAMPLES,
                   comparison: Comparison | None = None) -> tuple[dict, dict[str, bytes]]:
     """Everything the templates show, already formatted (templates only lay it out), and the PNGs."""
@@ -245,6 +258,8 @@ def _claim_view(c: dict, data: dict, figures: _Figures, max_examples: int, show_
         "verdict": c["verdict"],
         "expected": c["expected"],
         "match": c["match"],
+        "mismatch_short": _mismatch_why(c["match"])[0],
+        "mismatch_why": _mismatch_why(c["match"])[1],
         "expected_reason": c["expected_reason"],
         "message": c["message"],
         "stamp": _stamp_text(c["stamp"]) if show_stamp else None,

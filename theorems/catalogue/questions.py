@@ -288,6 +288,8 @@ register(Claim(
                 judge__parts=("training",)),
     ),
     expected="fail",
+    fails_on=("purity gap adversarial - clean training (k=1), ReLU with intercept",
+              "purity gap adversarial - clean training (k=1), smooth (beta b=*)"),
     expected_reason="Structurally both activations keep the advantage (the ReLU pair is the soft-threshold net "
                     "exactly; the smooth net's ratio interval lies above {judge.advantage}), but adversarial training "
                     "at eps = {train.eps} does not purify them within {train.steps} steps: the ReLU intercepts move to "
@@ -841,6 +843,8 @@ register(Claim(
     controls=(control("random_layer", "a random frozen layer in place of both pre-trained layers",
                       judge__covered_layer="random", judge__ignored_layer="random"),),
     expected="fail",
+    fails_on=("robust error gain over the dense net, supervised layer, task rho=*",
+              "robust error gain over the dense net, contrastive layer, disjoint task*"),
     expected_reason="Neither gain reaches {judge.gain}: the pre-trained layers are only partly purified (supervised "
                     "pre-training at eps = {train.eps} gives a few tau-purified nodes covering part of supp(w*); "
                     "spectral contrastive training purifies little, as in Q7), so a clean head has little robustness "

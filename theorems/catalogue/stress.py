@@ -121,6 +121,7 @@ register(Claim(
     params=P2rParams, check="theorems.checks.stress:check_p2r", tests="theorems/test_stress.py",
     method="stress search + exact",
     expected="fail",
+    fails_on=("failing points found by the search",),
     expected_reason="Outside its regime the statement breaks: with sparse codes the pure net survives every radius "
                     "below min(b, 1 - b) (f < 1) and is broken once eps reaches 1 - b, the cost of erasing one unit "
                     "feature "
@@ -196,6 +197,7 @@ register(Claim(
     params=P2iParams, check="theorems.checks.stress:check_p2i", tests="theorems/test_stress.py",
     method="stress search + exact",
     expected="fail",
+    fails_on=("failing points found by the search",),
     expected_reason="Under l_inf with the identity dictionary the dense net's dual norm is ||w*||_1 = sqrt(d) ||w*||_2 "
                     "while the pure net is limited by b alone: the ratio grows like d/sqrt(k) (slope 1), outside "
                     "[{judge.slope_lo}, {judge.slope_hi}]. The advantage is larger, but the sqrt(d/k) law is an l2 "
@@ -275,6 +277,7 @@ register(Claim(
     params=P1zParams, check="theorems.checks.stress:check_p1z", tests="theorems/test_stress.py",
     method="stress search + optimisation over exact enumeration",
     expected="fail",
+    fails_on=("failing points found by the search",),
     expected_reason="At b = 0 the net is linear and the loss depends on Q only through sum_j a_j W_j (S4): the rise "
                     "is 0. The search shrinks to a counterexample that changes only ({judge.changed}), to a "
                     "threshold of at most {judge.b_tol:g}.",

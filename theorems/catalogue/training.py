@@ -389,7 +389,11 @@ register(Claim(
                      "above {judge.at_slope_max} (a decided failure), so the scaling statement fails there; under k "
                      "constant its intervals over {seeds.n} seeds straddle the thresholds. The per-d verdicts and "
                      "the slopes are in results.json; whether a budget growing with d restores purity is a re-check "
-                     "(--set P3d.scaling.steps_power=1), not a change of the registered setting."),
+                     "(--set P3d.scaling.steps_power=1), not a change of the registered setting. At thorough's "
+                     "sizes (d up to 512) the clean nets' n_eff slope under k ~ sqrt(d) also lies below "
+                     "{judge.clean_slope_min} (they densify a little slower than like d), a second decided failure."),
+    fails_on=("[*] log-log slope of n_eff (AT) in d",),
+    may_fail=("[*] log-log slope of n_eff (clean) in d",),
     controls=(
         control("eps_zero", "train.eps = 0: the adversarial runs are clean runs, so their n_eff grows like d and "
                             "the radius ratio stays 1", train__eps=0.0),
