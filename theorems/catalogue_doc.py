@@ -43,6 +43,11 @@ def render_claim(cid: str) -> str:
     out.append(f"- **registered verdict:** {c.expected}" + (f" ({c.reason(params)})" if c.expected_reason else ""))
     for prof, verdict, _ in c.expected_by_profile:
         out.append(f"- **registered verdict at {prof}:** {verdict} ({c.reason(c.defaults(prof), prof)})")
+    if c.fails_on:
+        out.append("- **registered failure:** the conditions that fail are "
+                   + ", ".join(f"`{p}`" for p in c.fails_on) + " (each at least once)"
+                   + (" and possibly " + ", ".join(f"`{p}`" for p in c.may_fail) if c.may_fail else "")
+                   + "; any other failing condition is a mismatch (`*` stands for any text)")
     for d in c.differences:
         out.append(f"- **differs from the paper:** {d}")
     out.append(f"- **check:** `{c.check}`; tests: `{c.tests}`; replay: `{c.replay()}`")
