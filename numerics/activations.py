@@ -26,6 +26,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .validation import require_real
+
 ACTIVATIONS = ("soft_threshold", "relu")
 
 
@@ -189,8 +191,16 @@ def slope_times_(h, a, out=None):
 # --------------------------------------------------------------------------- smooth threshold
 
 
+def _sharpness(beta) -> float:
+    """beta, validated: 0 divides by zero, a negative one turns the threshold inside out."""
+    if hasattr(beta, "item"):  # a scalar tensor or numpy number
+        beta = beta.item()
+    return require_real("beta", beta, low=0.0, low_open=True)
+
+
 def smooth_threshold(t, b, beta: float):
     """``g_beta(t; b)`` for numpy arrays or torch tensors (module docstring)."""
+    beta = _sharpness(beta)
     if _is_torch(t):
         import torch
 
@@ -202,6 +212,7 @@ def smooth_threshold(t, b, beta: float):
 
 def smooth_threshold_slope(t, b, beta: float):
     """``g_beta'(t; b) = sigma(beta (t - b)) + sigma(-beta (t + b))``, increasing in ``|t|``."""
+    beta = _sharpness(beta)
     if _is_torch(t):
         import torch
 

@@ -42,6 +42,9 @@ def check_ordered(what: str, lower, upper, *, scale=1.0, rtol: float = 1e-9) -> 
     """
     lo = np.asarray(lower, dtype=np.float64)
     hi = np.asarray(upper, dtype=np.float64)
+    if np.isnan(lo).any() or np.isnan(hi).any():  # NaN > x is False: it would pass every comparison below
+        raise BoundViolation(f"{what}: a bound or value is NaN ({int(np.isnan(lo).sum())} lower, "
+                             f"{int(np.isnan(hi).sum())} upper); one of the two engines is wrong")
     tol = rtol * np.maximum(np.asarray(scale, dtype=np.float64), 1.0)
     excess = lo - hi - tol
     bad = excess > 0

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .validation import require_int, require_real
+from .validation import require_array, require_int, require_real
 
 METHODS = ("exact", "mc", "verified", "bound", "attack", "optimisation", "quadrature")
 
@@ -104,7 +104,10 @@ def clopper_pearson(successes: int, n: int, level: float = 0.99) -> tuple[float,
 
 def proportion(indicator: np.ndarray, level: float = 0.99, **details) -> Estimate:
     """Monte Carlo estimate of a probability from 0/1 indicators, Clopper-Pearson interval."""
-    ind = np.asarray(indicator, dtype=bool).ravel()
+    raw = np.asarray(indicator)
+    if raw.dtype != bool and not _indicators(require_array("indicator", raw).ravel()):
+        raise ValueError("indicator must hold 0/1 outcomes (booleans, or the numbers 0 and 1)")
+    ind = raw.astype(bool).ravel()
     n = ind.size
     k = int(ind.sum())
     lo, hi = clopper_pearson(k, n, level)
@@ -113,8 +116,9 @@ def proportion(indicator: np.ndarray, level: float = 0.99, **details) -> Estimat
 
 def mean(values: np.ndarray, level: float = 0.99, **details) -> Estimate:
     """Monte Carlo mean with a Student-t interval (CLT), e.g. for losses or paired differences."""
-    v = np.asarray(values, dtype=np.float64).ravel()
+    v = require_array("values", values).ravel()
     n = require_int("number of values", v.size, low=2)
+    level = require_real("level", level, low=0.0, high=1.0, low_open=True, high_open=True)
     mu = float(v.mean())
     se = float(v.std(ddof=1) / np.sqrt(n))
     from scipy import stats

@@ -286,3 +286,51 @@ def test_torch_labels_agree_with_numpy_labels_on_ties():
         got = labels_torch(torch.as_tensor(z, dtype=dtype), torch.as_tensor(w, dtype=dtype)).numpy()
         assert np.array_equal(got, labels(z, w)), f"{dtype}: {np.sum(got != labels(z, w))} labels differ"
     assert np.mean(labels(z, w) == 0) > 0.05  # the case matters: many ties at this sparsity
+
+
+# Bad input to the estimators and engines: one line naming the parameter, never a silent wrong number.
+def _bad_inputs():
+    from numerics.activations import smooth_threshold, smooth_threshold_slope
+    from numerics.attacks.ellipsoid import ellipsoid_pure_bounds
+    from numerics.attacks.linear import linear_min_margin
+    from numerics.verification import verify
+    from numerics.verification.bounds import relaxation_bound
+
+    net = TwoLayerNet(W=np.eye(2), a=np.ones(2), b=np.full(2, 0.1))
+    empty = (np.zeros((0, 2)), np.zeros(0), 0.1)
+    return {
+        "mean level above 1": (lambda: mean(np.arange(5.0), level=1.5), r"^level must be a real number in \(0"),
+        "mean of NaN": (lambda: mean(np.array([1.0, np.nan, 2.0])), r"^values must contain only finite numbers"),
+        "proportion of 0.3": (lambda: proportion(np.array([0.0, 0.3, 1.0])), r"^indicator must hold 0/1 outcomes"),
+        "proportion of NaN": (lambda: proportion(np.array([0.0, np.nan])), r"^indicator must contain only finite"),
+        "smooth threshold beta 0": (lambda: smooth_threshold(np.zeros(3), 0.3, 0.0), r"^beta must be a real number > 0"),
+        "smooth slope beta < 0": (lambda: smooth_threshold_slope(np.zeros(3), 0.3, -2.0),
+                                  r"^beta must be a real number > 0"),
+        "ellipsoid b < 0": (lambda: ellipsoid_pure_bounds(np.ones((1, 2)), np.ones((1, 2)), -0.1, 0.0, np.eye(2)),
+                            r"^b must be a threshold >= 0"),
+        "linear margin NaN": (lambda: linear_min_margin(np.array([np.nan]), np.ones(2), 0.1),
+                              r"^margin must contain only finite numbers"),
+        "verify no rows": (lambda: verify(net, *empty), r"^x must have at least one row \(n >= 1\), got 0"),
+        "relaxation no rows": (lambda: relaxation_bound(net, *empty), r"^x must have at least one row \(n >= 1\), got 0"),
+    }
+
+
+@pytest.mark.parametrize("case", sorted(_bad_inputs()))
+def test_bad_input_names_the_parameter(case):
+    call, message = _bad_inputs()[case]
+    with pytest.raises(ValueError, match=message):
+        call()
+
+
+def test_bool_and_integer_indicators_are_proportions():
+    assert proportion(np.array([True, False, True, True])).value == 0.75
+    assert proportion(np.array([1, 0, 0, 0])).value == 0.25
+
+
+def test_a_nan_bound_is_a_violation_not_a_pass():
+    # NaN > x is False: without its own test a NaN certificate would pass the ordering check of every engine.
+    from numerics.errors import BoundViolation, check_ordered
+
+    with pytest.raises(BoundViolation, match=r"^cert vs attack: a bound or value is NaN \(1 lower, 0 upper\)"):
+        check_ordered("cert vs attack", np.array([0.1, np.nan]), np.array([0.2, 0.3]))
+    check_ordered("cert vs attack", np.array([0.1, 0.2]), np.array([0.2, 0.3]))  # ordered: no error

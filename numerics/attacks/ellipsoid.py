@@ -34,6 +34,10 @@ def _check(coef, v, b, eps, G):
     d = coef.shape[1]
     G = require_array("G", G, shape=(d, d))
     eps = require_real("eps", eps, low=0.0)
+    b_arr = require_array("b", b)
+    if b_arr.ndim > 1 or (b_arr.ndim == 1 and b_arr.shape != (d,)) or np.any(b_arr < 0):
+        raise ValueError(f"b must be a threshold >= 0, scalar or of shape ({d},), got shape {b_arr.shape}"
+                         + (f" with min {b_arr.min():g}" if b_arr.size else ""))
     if not np.allclose(G, G.T, atol=1e-12):
         raise ValueError("G must be symmetric")
     lam = np.linalg.eigvalsh(G)

@@ -23,7 +23,7 @@ def dual_norm(v: np.ndarray, norm: str) -> float | np.ndarray:
 def linear_min_margin(margin: np.ndarray, v: np.ndarray, eps: float, norm: str = "l2") -> np.ndarray:
     """Worst-case margin of a linear score with weight ``v`` at radius ``eps``."""
     eps = require_real("eps", eps, low=0.0)
-    return np.asarray(margin, dtype=np.float64) - eps * dual_norm(v, norm)
+    return require_array("margin", margin) - eps * dual_norm(v, norm)
 
 
 def linear_worst_delta(v: np.ndarray, y: np.ndarray, eps: float, norm: str = "l2") -> np.ndarray:

@@ -121,6 +121,8 @@ def build_problem(net, x, y, eps, norm, *, quadratic: bool = True) -> Problem:
     """The canonical form; ``quadratic``: also the (m, d^2) outer products the quadratic family needs."""
     net = as_two_layer(net)
     x = require_array("x", x, shape=(None, net.d))
+    if x.shape[0] == 0:
+        raise ValueError("x must have at least one row (n >= 1), got 0")
     y = require_array("y", y, shape=(x.shape[0],))
     eps = require_real("eps", eps, low=0.0)
     require_choice("norm", norm, NORMS)

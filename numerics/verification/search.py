@@ -222,6 +222,8 @@ def verify(net, x, y, eps: float, norm: str = "l2", *, budget: Budget | None = N
     small = net.m * net.d**2 <= QUADRATIC_MAX_ENTRIES
     quad = options.relaxation == "quadratic" or (options.relaxation == "auto" and small)
     x = require_array("x", x, shape=(None, net.d))
+    if x.shape[0] == 0:
+        raise ValueError("x must have at least one row (n >= 1), got 0")
     y = require_array("y", y, shape=(x.shape[0],))
     thr = _thresholds(threshold, x.shape[0])
     chunk = max(1, CHUNK_ELEMENTS // (net.m * 8))
