@@ -588,3 +588,31 @@ def test_verified_decisions_refuse_bad_input():
         VerifiedDecisions(net, mdl, w, "l2", samples=1)
     with pytest.raises(ValueError, match="^eps must be"):
         VerifiedDecisions(net, mdl, w, "l2", samples=10).counts(-0.1)
+
+
+def test_exact_engine_widens_for_the_off_feature_loadings_it_drops():
+    # Node 0 reads feature 0 with an off-feature loading 5e-11 on feature 1 (under the alignment tolerance); its
+    # threshold 1e-12 lets that loading decide z = (0, +-1): the net outputs +-4.9e-11 there, the feature form
+    # 0 (a tie, an error), so the net's clean error is 0.375 and the feature form's 0.625. Catches an exact
+    # engine that drops the loadings and reports 0.625 with a rounding-wide interval; the Monte Carlo estimate
+    # of the net itself (0.376 [0.367, 0.385] at 20,000 samples) must lie inside the exact interval.
+    model = SparseCodingModel(ModelConfig(d=2, p=0.5, dictionary="identity"))
+    w = np.array([1.0, 1.0])
+    net = TwoLayerNet(W=np.array([[1.0, 5e-11], [0.0, 1.0]]), a=np.array([1.0, 0.0]), b=np.array([1e-12, 1e-12]))
+    exact = clean_error(net, model, w, method="exact")
+    mc = clean_error(net, model, w, method="mc", samples=20_000, level=0.999)
+    assert exact.method == "exact" and exact.lower <= mc.lower and mc.upper <= exact.upper
+    assert exact.details["off_loading_slack"] > 0
+    aligned = TwoLayerNet(W=np.eye(2), a=np.array([1.0, 0.0]), b=np.array([1e-12, 1e-12]))
+    assert clean_error(aligned, model, w, method="exact").width < 1e-13  # nothing dropped: rounding only
+
+
+def test_rounding_level_misalignment_costs_no_precision():
+    # A pure net on a rotated dictionary built as a copy of M^T (not a view): W M = I up to rounding, so the
+    # feature form drops loadings of order 1e-16, which must not widen the interval visibly.
+    d, w = 8, np.ones(8) / np.sqrt(8)
+    model = _model(d, 0.3)
+    net = TwoLayerNet(W=np.array(model.M.T, copy=True), a=w.copy(), b=np.full(d, 0.3))
+    est = robust_error(net, model, w, 0.4, method="exact")
+    ref = robust_error(pure_net(model.M, w, b=0.3), model, w, 0.4, method="exact")
+    assert abs(est.value - ref.value) < 1e-12 and est.width < 1e-9

@@ -78,7 +78,25 @@ def exact_estimate(spec: Spec, tol: float) -> Estimate:
         atoms = atoms.restrict(_inactive_needed(atoms, ff.thr, spec.eps))
     else:
         atoms = atoms.restrict(0)
-    return _accumulate(spec, atoms, _feature_margins(spec, ff), bound, "feature", off_loading=ff.off_loading)
+    slack = _off_loading_slack(spec, ff, r)
+    return _accumulate(spec, atoms, _feature_margins(spec, ff, slack), bound, "feature", off_loading=ff.off_loading,
+                       off_loading_slack=slack)
+
+
+def _off_loading_slack(spec: Spec, ff: FeatureForm, r: float) -> float:
+    """A bound on how far the feature form's margin can be from the net's: the off-feature loadings it drops.
+
+    Node j's dropped loadings are at most ``off_loading |w_j|`` each (``feature_form``), so they move its
+    pre-activation by at most ``off_loading |w_j| (d r + kappa eps)`` (``|C_off z| <= ||C_off||_2 ||z||_2``
+    with ``||z||_2 <= r sqrt(d)``; the attack's part through the orthonormal dictionary with ``kappa = sqrt(d)``
+    for l2, ``d`` for l_inf), and the soft threshold is 1-Lipschitz: the margin moves by at most that times
+    ``|a_j|``, summed, i.e. ``off_loading sum_i |coef_i| (d r + kappa eps)``.
+    """
+    if ff.off_loading == 0.0:
+        return 0.0
+    d = spec.model.config.d
+    kappa = (np.sqrt(d) if spec.norm == "l2" else float(d)) if spec.robust else 0.0
+    return float(ff.off_loading * np.abs(ff.coef).sum() * (d * r + kappa * spec.eps))
 
 
 def _atoms(spec: Spec, odd, even, tol: float) -> Atoms:
@@ -144,7 +162,10 @@ def _linear_margins(spec: Spec, u: np.ndarray, c: float, D: float, s: float):
     return fn
 
 
-def _feature_margins(spec: Spec, ff: FeatureForm):
+def _feature_margins(spec: Spec, ff: FeatureForm, slack: float = 0.0):
+    """Per-atom values of the feature form; with ``slack`` > 0 (dropped off-feature loadings, see
+    :func:`_off_loading_slack`) an atom whose value could differ anywhere within ``slack`` of its margin gets
+    that difference as its error, so the interval holds for the net itself."""
     def fn(atoms: Atoms, Z: np.ndarray):
         cols = atoms.columns
         coef, thr = ff.coef[cols], ff.thr[cols]
@@ -161,7 +182,13 @@ def _feature_margins(spec: Spec, ff: FeatureForm):
             m = box_margins(ff.coef, ff.thr, y[:, None] * Z, cols, spec.eps) + y * ff.c
             m[y == 0] = 0.0
             scale = (np.abs(Z) + thr + spec.eps) @ np.abs(coef) + np.abs(ff.coef).sum() * spec.eps + abs(ff.c)
-        return margin_values(spec, m, scale), np.zeros(len(Z))
+        vals = margin_values(spec, m, scale)
+        if slack == 0.0:
+            return vals, np.zeros(len(Z))
+        if spec.loss:  # softplus is 1-Lipschitz
+            return vals, np.full(len(Z), slack)
+        lo, hi = margin_values(spec, m - slack, scale), margin_values(spec, m + slack, scale)
+        return vals, np.abs(hi - lo)
 
     return fn
 
