@@ -544,3 +544,13 @@ def test_verified_robust_error_is_a_sampling_interval_inside_the_bound_interval(
     # same inputs, same PGD seeds: verification finds every error PGD finds, proves more robust
     assert old.lower <= est.lower + 1e-12 and est.upper <= old.upper + 1e-12
     assert est.upper - est.lower < 0.5 * (old.upper - old.lower)
+
+
+def test_radius_rounding_grows_with_d_where_the_fixed_one_stops_covering():
+    # A length-d norm's relative rounding error is up to about d u: the fixed 2^-40 covers it to d ~ 8000, and
+    # ModelConfig allows d up to 100,000. Catches a fixed outward rounding at every d.
+    from numerics.verification.problem import RADIUS_RTOL, UNIT_ROUNDOFF, radius_rtol
+
+    assert radius_rtol(1024) == RADIUS_RTOL  # the sizes the suite verifies at: unchanged
+    for d in (10_000, 100_000):
+        assert radius_rtol(d) >= d * UNIT_ROUNDOFF > RADIUS_RTOL

@@ -34,7 +34,13 @@ from ..validation import require_array, require_choice, require_real
 
 NORMS = ("l2", "linf")
 UNIT_ROUNDOFF = 2.0**-53
-RADIUS_RTOL = 2.0**-40  # outward rounding of the pre-activation radius r_j (>> its rounding error)
+RADIUS_RTOL = 2.0**-40  # outward rounding of the pre-activation radius r_j (>> its rounding error up to d ~ 8000)
+
+
+def radius_rtol(d: int) -> float:
+    """The outward rounding of ``r_j``: ``RADIUS_RTOL``, or Higham's ``gamma`` of a length-``d`` norm with room
+    (``2 (d + 16) u``, twice the bound on a length-d sum) where that is larger (d above about 4,000)."""
+    return max(RADIUS_RTOL, 2.0 * (d + 16) * UNIT_ROUNDOFF)
 
 
 def float_slack(terms: int, size):
@@ -130,7 +136,7 @@ def build_problem(net, x, y, eps, norm, *, quadratic: bool = True) -> Problem:
     t = x @ net.W.T
     d = net.d
     t_err = float_slack(d, np.abs(x) @ np.abs(net.W).T)
-    r = eps * dual_norm_rows(net.W, norm) * (1.0 + RADIUS_RTOL)
+    r = eps * dual_norm_rows(net.W, norm) * (1.0 + radius_rtol(d))
     kinks = breakpoints(net.activation, net.b)  # (m, K), sorted
     # a soft threshold with b = 0 is the identity: its two "kinks" coincide and do not bend
     kinked = net.b > 0 if net.activation == "soft_threshold" else np.ones(net.m, dtype=bool)
