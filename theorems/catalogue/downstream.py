@@ -303,6 +303,17 @@ register(Claim(
     params=P5Params, check="theorems.checks.downstream:check_p5", tests="theorems/test_downstream.py",
     method="batched training of frozen-layer heads + Monte Carlo over exact or verified per-input decisions; "
            "paired differences",
+    # Registered a priori from the sample size alone (2026-12-04, when the paired 0/1 differences got their exact
+    # interval): with about half of quick's inputs untied, even no discordant input leaves a half-width above the
+    # tolerance, so quick cannot decide the continuity and monotonicity rows; ci and thorough can (and pass).
+    expected_by_profile=(
+        ("quick", "inconclusive",
+         "At quick's {eval.verify_samples} inputs the exact paired interval of a difference of robust errors "
+         "cannot lie within {judge.continuity_tol} of 0 even when the two nets agree on every input (about "
+         "half the inputs are ties left out; 0 discordant of about 100 gives a half-width of 0.057 at the 99% "
+         "level), so the continuity and monotonicity rows are undecided. The ci and thorough sizes decide them "
+         "(pass). Before 2026-12-04 a t-interval, zero-wide without discordant inputs, passed them here."),
+    ),
     controls=(
         control("random_layer", "a random frozen layer (rows uniform on the sphere, b = net.b) judged in place of "
                                 "the pre-trained one: no purified nodes", net__layers=("random",),
@@ -706,13 +717,14 @@ register(Claim(
                 train__threshold="fixed"),
     ),
     expected="fail",
-    fails_on=("* inheritance gap at eps=*: adversarial head minus clean head on *",),
-    may_fail=("* robust accuracy gain at eps=*: head on *-AT layer minus on clean layer*",),
-    expected_reason="Only partial inheritance on digits: an adversarially trained head on the same frozen "
-                    "adversarially pre-trained layer is clearly more robust than the clean head (the inheritance gap "
-                    "exceeds {judge.inherit_tol} in at least one threat model), so the robustness of the frozen "
-                    "layer is not simply inherited by a clean head; the gain over a cleanly pre-trained layer is "
-                    "not clearly above {judge.gain_min} in every threat model.",
+    fails_on=("* at eps=*: *",),
+    expected_reason="Only partial inheritance on digits: in at least one threat model a row fails, decided. At ci "
+                    "and thorough sizes an adversarially trained head on the same frozen adversarially pre-trained "
+                    "layer is clearly more robust than the clean head (the inheritance gap exceeds "
+                    "{judge.inherit_tol}), so the robustness of the frozen layer is not simply inherited by a clean "
+                    "head, and the gain over a cleanly pre-trained layer is not above {judge.gain_min}; at quick's "
+                    "{eval.verify_samples} test points only the l2 gain's failure is decided (the gap's exact "
+                    "paired interval still reaches below the tolerance). The clean-accuracy row never fails.",
     stress=StressPlan(vary={"train.eps_l2": (0.25, 1.0), "net.width": (32, 128)}, budget=3,
                       note="pre-training radius and width on real data"),
 ))

@@ -843,13 +843,16 @@ register(Claim(
     controls=(control("random_layer", "a random frozen layer in place of both pre-trained layers",
                       judge__covered_layer="random", judge__ignored_layer="random"),),
     expected="fail",
-    fails_on=("robust error gain over the dense net, supervised layer, task rho=*",
-              "robust error gain over the dense net, contrastive layer, disjoint task*"),
+    fails_on=("robust error gain over the dense net, contrastive layer, disjoint task*",),
+    may_fail=("robust error gain over the dense net, supervised layer, task rho=*",),
     expected_reason="Neither gain reaches {judge.gain}: the pre-trained layers are only partly purified (supervised "
                     "pre-training at eps = {train.eps} gives a few tau-purified nodes covering part of supp(w*); "
                     "spectral contrastive training purifies little, as in Q7), so a clean head has little robustness "
                     "to inherit on the {judge.covered_task} task and none on the ignored features; inheritance shows "
-                    "on the most similar tasks (same, rho = 0.9) in the region map.",
+                    "on the most similar tasks (same, rho = 0.9) in the region map. The contrastive layer's gain on "
+                    "the ignored features is decided below the threshold at every profile; the supervised layer's "
+                    "on the {judge.covered_task} task is decided below it at ci and thorough sizes and undecided at "
+                    "quick's (exact paired intervals over its few test points).",
     stress=StressPlan(vary={"model.support": (8, 14), "train.eps": (0.2, 0.5)}, budget=3,
                       note="training claim (expensive): pre-training support and radius"),
 ))
