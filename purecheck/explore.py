@@ -155,6 +155,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{PROG}: error: unknown question(s) {', '.join(bad)}; choose from {', '.join(QUESTIONS)} or 'all'",
               file=sys.stderr)
         return 2
+    from theorems.results import results_target_problem
+
+    target = results_target_problem(Path(args.out) / "results.json", fresh=args.fresh)
+    if target:  # before anything is computed: a run that cannot write its results would be lost
+        print(f"{PROG}: error: --out {args.out}: {target}", file=sys.stderr)
+        return 2
     try:
         why = unreachable(parse_scheduler(args.scheduler))
     except ValueError as exc:

@@ -50,21 +50,6 @@ def _parser() -> _Parser:
     return p
 
 
-def _existing_ok(path: Path) -> str | None:
-    """Why the results file at ``path`` cannot be merged into (None when it can, or there is none)."""
-    from theorems.results import SCHEMA
-
-    if not path.exists():
-        return None
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, ValueError) as exc:
-        return f"--out {path.parent}: {path.name} is not readable JSON ({type(exc).__name__}); use another --out"
-    if not isinstance(data, dict) or data.get("schema") != SCHEMA:
-        return f"--out {path.parent}: {path.name} is not a schema-{SCHEMA} results file; use another --out"
-    return None
-
-
 def _reachable(spec) -> str | None:
     """Why a dask scheduler address cannot be used (None when it answers)."""
     import socket
@@ -89,6 +74,7 @@ def main(argv: list[str]) -> int:
     from theorems.explore.sweep import parse_scheduler
     from theorems.parameters import ParamError, parse_assignment
     from theorems.registry import claim as registered
+    from theorems.results import results_target_problem
     from theorems.stress_search import StressError, claim_space, parse_vary, plan_ranges
 
     try:
@@ -121,9 +107,9 @@ def main(argv: list[str]) -> int:
         if why:
             raise StressError(why)
         out = Path(args.out) / "results.json"
-        why = None if args.no_write else _existing_ok(out)
+        why = None if args.no_write else results_target_problem(out, fresh=False, fresh_option=None)
         if why:
-            raise StressError(why)
+            raise StressError(f"--out {args.out}: {why}")
     except (ParamError, StressError, ValueError) as exc:
         p.error(str(exc))
 

@@ -34,7 +34,7 @@ from .parameters import ParamError, load_toml, parse_assignment
 from .profiles import active_profile_name, register_hypothesis_profiles, run_order
 from .protocol import ClaimSession
 from .registry import CLAIMS, RegisteredOutcome, claim as registered_claim
-from .results import RunRecorder, _default, merge_file, merge_record, write_atomically
+from .results import RunRecorder, _default, merge_file, merge_record, results_target_problem, write_atomically
 from .threads import ThreadSettingError, pin_threads
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -89,6 +89,11 @@ def pytest_configure(config):
     except ParamError as exc:
         raise pytest.UsageError(str(exc)) from None
     winput = getattr(config, "workerinput", None)
+    if winput is None:  # the controller writes results.json: find out now whether it can, not after the run
+        target = results_target_problem(Path(config.getoption("--results-dir")) / "results.json",
+                                        fresh=config.getoption("--fresh"))
+        if target:
+            raise pytest.UsageError(f"--results-dir: {target}")
     started = winput["purecheck_started"] if winput else time.time()
     command = winput["purecheck_command"] if winput else "pytest " + " ".join(config.invocation_params.args)
     recorder = RunRecorder(name, command)

@@ -285,6 +285,38 @@ def read_stress(path: Path) -> dict[str, dict]:
     return {cid: r for cid, r in data["stress"].items() if cid in CLAIMS and isinstance(r, dict)}
 
 
+def results_target_problem(path: Path | str, *, fresh: bool, fresh_option: str | None = "--fresh") -> str | None:
+    """Why a run could not write its results to ``path`` (None when it can), checked before the run computes.
+
+    The folder, or the nearest of its ancestors that exists (nothing is created here), must be a folder that
+    takes a file; an existing file must be a readable schema-2
+    results file unless ``fresh`` (merging would otherwise drop its records without a word). ``fresh_option``:
+    the caller's option that starts a new file, named in the message (None: it has none).
+    """
+    instead = f"use another folder or {fresh_option} to replace it" if fresh_option else "use another folder"
+    path = Path(path)
+    folder = path.parent
+    base = next((p for p in (folder, *folder.parents) if p.exists()), Path("."))
+    try:
+        if not base.is_dir():
+            raise NotADirectoryError(20, "Not a directory")
+        fd, probe = tempfile.mkstemp(dir=base, prefix=".write-probe-")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        return f"{folder} is not a writable folder ({exc.strerror or type(exc).__name__} at {base})"
+    if fresh or not path.exists():
+        return None
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        return f"{path} is not readable JSON ({type(exc).__name__}); {instead}"
+    if not isinstance(data, dict) or data.get("schema") != SCHEMA:
+        found = data.get("schema") if isinstance(data, dict) else None
+        return f"{path} is not a schema-{SCHEMA} results file (schema {found!r}); {instead}"
+    return None
+
+
 def merge_file(path: Path, new_records: dict[str, dict], *, fresh: bool, profile: str, command: str,
                started: float, stress: dict[str, dict] | None = None) -> dict:
     """The file after a run: its new records and StressResults replace those of the same claims, the rest is kept."""

@@ -583,3 +583,33 @@ def test_a_failing_example_alone_is_recorded_and_swallowed():
     run_property(tally, prop)
     assert tally.failing["params"] == {"x": 5}  # shrunk to the smallest failing x (5 is not below 5)
     assert tally.outcome().verdict == "fail"
+
+
+def test_a_results_target_is_checked_before_the_run(tmp_path):
+    # Catches runs that compute for minutes and then crash on an unwritable folder, or that "merge" into a file
+    # they cannot read and so replace it, dropping every record it held.
+    from .results import results_target_problem
+
+    assert results_target_problem(tmp_path / "new" / "results.json", fresh=False) is None  # creatable, writable
+    assert list(tmp_path.iterdir()) == []  # nothing created, the probe removed
+    old = tmp_path / "results.json"
+    old.write_text(json.dumps({"schema": 1, "claims": []}))
+    assert results_target_problem(old, fresh=False) == (
+        f"{old} is not a schema-2 results file (schema 1); use another folder or --fresh to replace it")
+    assert results_target_problem(old, fresh=True) is None
+    old.write_text('{"schema": 2, "claims": [')  # torn
+    assert results_target_problem(old, fresh=False, fresh_option=None).startswith(
+        f"{old} is not readable JSON (JSONDecodeError); use another folder")
+    blocker = tmp_path / "afile"
+    blocker.write_text("x")
+    assert results_target_problem(blocker / "sub" / "results.json", fresh=True).startswith(
+        f"{blocker / 'sub'} is not a writable folder (")
+
+
+def test_pytest_refuses_a_results_file_it_cannot_merge_into(pytester):
+    res_dir = pytester.path / "res"
+    res_dir.mkdir()
+    (res_dir / "results.json").write_text(json.dumps({"schema": 1, "claims": [{"id": "kept"}]}))
+    res = _meta(pytester, "test_meta_target", "claim('Z21', 5.0, False, 'pass')\n")
+    assert res.ret == 4 and "--results-dir: " in res.stderr.str() and "is not a schema-2 results file" in res.stderr.str()
+    assert json.loads((res_dir / "results.json").read_text())["claims"] == [{"id": "kept"}]  # untouched
