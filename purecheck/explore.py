@@ -126,7 +126,7 @@ def run(ids: list[str], profile: str, scheduler: str | None, out: Path, *, progr
                      "seconds": round(sum(qr.seconds.values()), 1),
                      "region": (main.evidence.get("region") or {}).get("summary", "")})
     path = out / "results.json"
-    data = merge_file(path, recorder.record_dicts(), fresh=fresh, profile=profile, command=command,
+    data = merge_file(path, recorder.record_dicts(), fresh=fresh, profile=profile, command=command, git=recorder.git,
                       started=recorder.started)
     data["environment"]["explore"] = {"scheduler": spec.describe(), "profile": profile, "sweep": stats,
                                       "wall_s": round(wall, 2)}

@@ -120,6 +120,11 @@ def main(argv: list[str]) -> int:
     except ThreadSettingError as exc:
         p.error(str(exc))
     command = "purecheck stress " + " ".join(argv)
+    import time
+
+    from theorems.results import git_state
+
+    started, git = time.time(), git_state()  # the run's start: its stamp and runtime, as pytest's and explore's
     update, close = _progress(not args.no_progress, "stress points")
     from theorems.stress_search import run_claim_search
 
@@ -131,12 +136,10 @@ def main(argv: list[str]) -> int:
         p.error(f"--scheduler {args.scheduler}: {type(exc).__name__}: {exc}")
     close()
     if not args.no_write:
-        import time
-
         from theorems.results import merge_file, write_atomically
 
-        data = merge_file(out, {}, fresh=False, profile=args.profile, command=command, started=time.time(),
-                          stress={claim.id: result})
+        data = merge_file(out, {}, fresh=False, profile=args.profile, command=command, started=started,
+                          stress={claim.id: result}, git=git)
         write_atomically(data, out)
     if args.json:
         print(json.dumps(result, indent=1, default=_default))

@@ -252,7 +252,7 @@ def pytest_sessionfinish(session, exitstatus):
     out_dir = Path(config.getoption("--results-dir"))
     path = out_dir / "results.json"
     data = merge_file(path, records, fresh=config.getoption("--fresh"), profile=rec.profile, command=rec.command,
-                      started=rec.started, stress=searches)
+                      started=rec.started, stress=searches, git=rec.git)
     write_atomically(data, path)
     tr = config.pluginmanager.get_plugin("terminalreporter")
     if tr:

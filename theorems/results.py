@@ -238,7 +238,7 @@ def merge_record(old: dict | None, new: dict) -> dict:
 
 
 def assemble(records: dict[str, dict], *, profile: str, command: str, started: float, base_seed: int = 0,
-             stress: dict[str, dict] | None = None) -> dict:
+             stress: dict[str, dict] | None = None, git: tuple[str, bool | None] | None = None) -> dict:
     """The results file's content: records in catalogue order, claims no longer registered dropped."""
     order = [cid for cid in CLAIMS if cid in records]
     runs = []
@@ -253,7 +253,7 @@ def assemble(records: dict[str, dict], *, profile: str, command: str, started: f
         "command": command,
         "spec": SPEC,
         "paper_claims": [{"id": k, "text": v, "source": "abstract and summary"} for k, v in PAPER_CLAIMS.items()],
-        "environment": environment(base_seed, profile, started),
+        "environment": environment(base_seed, profile, started, git),
         "runs": runs,
         "claims": [records[cid] for cid in order],
         "assumptions": ASSUMPTIONS,
@@ -318,25 +318,28 @@ def results_target_problem(path: Path | str, *, fresh: bool, fresh_option: str |
 
 
 def merge_file(path: Path, new_records: dict[str, dict], *, fresh: bool, profile: str, command: str,
-               started: float, stress: dict[str, dict] | None = None) -> dict:
-    """The file after a run: its new records and StressResults replace those of the same claims, the rest is kept."""
+               started: float, stress: dict[str, dict] | None = None,
+               git: tuple[str, bool | None] | None = None) -> dict:
+    """The file after a run: its new records and StressResults replace those of the same claims, the rest is kept.
+
+    ``git``: the commit and dirty flag read at the run's start (the records' stamps'); read now when None."""
     old = {} if fresh else read_records(path)
     merged = dict(old)
     for cid, rec in new_records.items():
         merged[cid] = merge_record(old.get(cid), rec)
     searches = {} if fresh else read_stress(path)
     searches.update(stress or {})
-    return assemble(merged, profile=profile, command=command, started=started, stress=searches)
+    return assemble(merged, profile=profile, command=command, started=started, stress=searches, git=git)
 
 
-def environment(base_seed: int, profile: str, started: float) -> dict:
+def environment(base_seed: int, profile: str, started: float, git: tuple[str, bool | None] | None = None) -> dict:
     pkgs = {}
     for name in PACKAGES:
         try:
             pkgs[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
             pkgs[name] = "not installed"
-    commit, dirty = git_state()
+    commit, dirty = git_state() if git is None else git  # the run's start, like its records' stamps
     return {
         "python": platform.python_version(), "platform": platform.platform(), "machine": platform.machine(),
         "cpus": os.cpu_count(), "threads": thread_counts(), "packages": pkgs, "commit": commit, "dirty": dirty,

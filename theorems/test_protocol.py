@@ -613,3 +613,16 @@ def test_pytest_refuses_a_results_file_it_cannot_merge_into(pytester):
     res = _meta(pytester, "test_meta_target", "claim('Z21', 5.0, False, 'pass')\n")
     assert res.ret == 4 and "--results-dir: " in res.stderr.str() and "is not a schema-2 results file" in res.stderr.str()
     assert json.loads((res_dir / "results.json").read_text())["claims"] == [{"id": "kept"}]  # untouched
+
+
+def test_the_manifest_names_the_commit_the_run_started_from(monkeypatch, tmp_path):
+    # Catches a manifest whose commit is read when the file is written: a commit made during a long run would
+    # be named as the code of every record, while the records' stamps name the one they ran.
+    from . import results
+
+    monkeypatch.setattr(results, "git_state", lambda: ("a" * 40, False))
+    rec = results.RunRecorder("quick", "pytest theorems")
+    monkeypatch.setattr(results, "git_state", lambda: ("b" * 40, True))
+    data = results.merge_file(tmp_path / "results.json", {}, fresh=True, profile="quick", command="pytest theorems",
+                              started=rec.started, git=rec.git)
+    assert (data["environment"]["commit"], data["environment"]["dirty"]) == ("a" * 40, False)
