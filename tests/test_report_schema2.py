@@ -207,9 +207,24 @@ SCHEMA2_BAD = {
     "scaling slope": (lambda d: d["claims"][2]["scaling"][0]["slopes"][0].update(value="0.3"),
                       "scaling[0].slopes[0].value: must be a number"),
     "stress points": (lambda d: d["stress"]["P2"].pop("points"), 'stress["P2"]: missing key \'points\''),
+    "stress boundary side": (lambda d: d["stress"]["P2"]["boundaries"]["net.b"].update(pass_side=[0.1]),
+                             'stress["P2"].boundaries["net.b"].pass_side: must be a number'),
     "match": (lambda d: d["claims"][0]["match"].update(matches="yes"), "claims[0] (S3).match.matches: must be boolean"),
     "paper claim id": (lambda d: d["paper_claims"].append({"id": "C1"}), "paper_claims[4]: duplicate paper claim id"),
 }
+
+
+def test_a_stress_section_as_the_search_writes_it_renders(v2, tmp_path):
+    # theorems.stress_search writes null for a key without a boundary and categories (strings) as the sides of a
+    # choice axis. Catches a validator stricter than the writer: `purecheck stress` then made its own results
+    # file unreadable by `purecheck report` (and a reference merged into, with it).
+    data = copy.deepcopy(v2)
+    search = data["stress"]["P2"]
+    search["varied"]["eval.norm"] = {"values": ["l2", "linf"]}
+    search["boundaries"].update({"eval.norm": {"fail_side": "linf", "pass_side": "l2"}, "model.k": None})
+    out = tmp_path / "out"
+    assert main(["--results", str(_write(tmp_path / "r.json", data)), "--out", str(out)]) == 0
+    assert "Boundary of `eval.norm` between linf (fails) and l2 (holds)" in (out / "report.md").read_text()
 
 
 @pytest.mark.parametrize("case", sorted(SCHEMA2_BAD))

@@ -391,11 +391,16 @@ def _validate_stress(stress: Any, where: str) -> None:
         stress["counterexample"].setdefault("changed_keys", [])
     stress.setdefault("boundaries", {})
     _require_type(stress["boundaries"], dict, f"{where}.boundaries")
+    # the search writes null for a key without a boundary (no counterexample): the normalised copy leaves it out
+    stress["boundaries"] = {k: b for k, b in stress["boundaries"].items() if b is not None}
     for key, b in stress["boundaries"].items():
-        _require_type(b, dict, f"{where}.boundaries[{json.dumps(key)}]")
+        w = f"{where}.boundaries[{json.dumps(key)}]"
+        _require_type(b, dict, w)
         for side in ("pass_side", "fail_side"):
             b.setdefault(side, None)
-            _require_number_or_null(b[side], f"{where}.boundaries[{json.dumps(key)}].{side}")
+            # a value of the key: a number on an interval axis, a category (string, boolean) on a choice axis
+            if not (b[side] is None or isinstance(b[side], (str, bool))):
+                _require_number_or_null(b[side], f"{w}.{side}")
 
 
 def _validate_interval(item: dict, where: str) -> None:
