@@ -27,6 +27,7 @@ from numerics.dictionaries import random_skew
 from numerics.errors import BoundViolation
 from numerics.networks import linear_net, mixed_net, mixing_path, pure_net
 from numerics.risk import METHODS, clean_error, robust_error
+from numerics.risk.spec import MAX_SAMPLES
 from numerics.sparse_coding import SparseCodingModel
 from numerics.validation import require_array, require_choice, require_int, require_real
 
@@ -105,7 +106,8 @@ def parse_job(doc: dict) -> RiskJob:
     me = doc.get("method", {})
     return RiskJob(model, wstar, net, norm, eps,
                    _field("method.kind", require_choice, me.get("kind", "auto"), METHODS),
-                   None if "samples" not in me else _field("method.samples", require_int, me["samples"], low=100),
+                   None if "samples" not in me else _field("method.samples", require_int, me["samples"], low=100,
+                                                           high=MAX_SAMPLES),
                    _field("method.seed", require_int, me.get("seed", 0), low=0),
                    _field("method.level", require_real, me.get("level", 0.99), low=0.0, high=1.0, low_open=True, high_open=True))
 

@@ -169,6 +169,7 @@ def test_a_closed_pipe_ends_quietly(tmp_path):
     (("eps = [0.0", "eps = [-0.1"), "attack.eps"),
     (("wstar = [", "wstar = [1.0, "), "task.wstar"),
     (("norm = \"l2\"", "norm = \"l3\""), "attack.norm"),
+    (("kind = \"auto\"", "kind = \"mc\"\nsamples = 100000000000"), "method.samples"),  # 745 GiB, not a traceback
 ])
 def test_bad_input_exits_2_with_one_line_naming_the_field(tmp_path, capsys, edit, field):
     code, _, err = run(tmp_path, toml().replace(*edit, 1), capsys)

@@ -90,8 +90,11 @@ def _check_module(module, d: int, name: str) -> None:
         raise ValueError(f"{name} must map (n, {d}) inputs to n scores, got output shape {shape} for n = 2")
 
 
+MAX_SAMPLES = 100_000_000  # Monte Carlo samples per call: more would not fit in memory at any d of interest
+
+
 def common_args(samples, seed, level, pgd, tol, verify):
-    samples = None if samples is None else require_int("samples", samples, low=2)
+    samples = None if samples is None else require_int("samples", samples, low=2, high=MAX_SAMPLES)
     seed = require_int("seed", seed, low=0)
     level = require_real("level", level, low=0.0, high=1.0, low_open=True, high_open=True)
     tol = require_real("tol", tol, low=0.0, high=1e-3)
