@@ -599,3 +599,37 @@ def test_a_registered_fail_on_other_conditions_is_shown_as_a_mismatch(sample, tm
     assert f"(fail, registered fail: fails elsewhere)" in md
     assert ("**MISMATCH** (conditions fail that the registered failure does not name: y at d=4 and the registered "
             "failure is not among the failing conditions: x \\*).") in _md_section(md, claim["id"])
+
+
+def test_an_output_that_cannot_be_replaced_is_refused_before_anything_moves(sample, tmp_path, capsys):
+    # index.html is a folder: the last of the moves would fail. Catches a writer that checks nothing first and
+    # so has already replaced figures/ and report.md (the old figures gone) when it stops.
+    results = tmp_path / "results.json"
+    results.write_text(json.dumps(sample))
+    out = tmp_path / "out"
+    (out / "figures").mkdir(parents=True)
+    (out / "figures" / "old.png").write_bytes(b"\x89PNG old")
+    (out / "report.md").write_text("previous report")
+    (out / "index.html").mkdir()
+    before = _snapshot(out)
+    assert main(["--results", str(results), "--out", str(out)]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert err == [f"purecheck report: error: --out {out}: index.html cannot be replaced (a folder where a file goes, "
+                   f"or a file where the figures go)"]
+    assert _snapshot(out) == before
+
+
+def test_a_report_is_assembled_inside_its_own_folder(sample, tmp_path, monkeypatch):
+    # The temporary folder lives in --out, so that the final renames never cross a filesystem (--out may be a
+    # mount point: a rename from its parent failed with "Invalid cross-device link"); nothing is left behind.
+    import tempfile
+
+    results = tmp_path / "results.json"
+    results.write_text(json.dumps(sample))
+    out = tmp_path / "out"
+    made = []
+    real = tempfile.mkdtemp
+    monkeypatch.setattr(tempfile, "mkdtemp", lambda *a, **k: made.append(k.get("dir")) or real(*a, **k))
+    render_report(results, out)
+    assert made == [out.absolute()]
+    assert sorted(p.name for p in out.iterdir()) == ["figures", "index.html", "report.md"]

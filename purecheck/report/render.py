@@ -480,8 +480,26 @@ def _environment() -> jinja2.Environment:
 def _write_atomically(out_dir: Path, texts: dict[str, str], pngs: dict[str, bytes],
                       pdf_engine: str | None = None) -> list[Path]:
     absolute = out_dir.absolute()
-    absolute.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{absolute.name}.tmp-", dir=absolute.parent))
+    if absolute.exists() and not absolute.is_dir():
+        raise OSError(f"--out {out_dir}: exists and is not a folder")
+    names = [REPORT_MD, INDEX_HTML] + ([REPORT_PDF] if pdf_engine is not None else [])
+    # Every destination must be replaceable before anything moves: a folder where a page goes (or a file where
+    # the figures go) would stop the moves halfway, with part of the old report already replaced.
+    blocked = [n for n in names if (absolute / n).is_dir() and not (absolute / n).is_symlink()]
+    if (absolute / FIGURES_DIR).exists() and not (absolute / FIGURES_DIR).is_dir():
+        blocked.append(FIGURES_DIR)
+    if blocked:
+        raise OSError(f"--out {out_dir}: {', '.join(blocked)} cannot be replaced (a folder where a file goes, "
+                      f"or a file where the figures go)")
+    created = not absolute.exists()
+    absolute.mkdir(parents=True, exist_ok=True)
+    # the temporary folder inside --out: the moves below stay on one filesystem (--out may be a mount point)
+    try:
+        tmp = Path(tempfile.mkdtemp(prefix=".report.tmp-", dir=absolute))
+    except OSError as exc:
+        if created:
+            absolute.rmdir()
+        raise OSError(f"--out {out_dir}: not writable ({exc.strerror or type(exc).__name__})") from None
     try:
         (tmp / FIGURES_DIR).mkdir()
         for name, data in pngs.items():
@@ -492,7 +510,6 @@ def _write_atomically(out_dir: Path, texts: dict[str, str], pngs: dict[str, byte
         if pdf_engine is not None:  # printed from the finished page, before anything moves in
             write_pdf(tmp / INDEX_HTML, tmp / REPORT_PDF, engine=pdf_engine)
             pdf = [REPORT_PDF]
-        out_dir.mkdir(exist_ok=True)
         target = out_dir / FIGURES_DIR
         if target.exists() or target.is_symlink():
             os.replace(target, tmp / "previous-figures")
@@ -500,7 +517,11 @@ def _write_atomically(out_dir: Path, texts: dict[str, str], pngs: dict[str, byte
         # index.html last: it is what a reader opens, so it appears only when all else is in place.
         for name in (REPORT_MD, *pdf, INDEX_HTML):
             os.replace(tmp / name, out_dir / name)
-    finally:
+    except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
+        if created:
+            shutil.rmtree(absolute, ignore_errors=True)
+        raise
+    shutil.rmtree(tmp, ignore_errors=True)
     return [out_dir / REPORT_MD, out_dir / INDEX_HTML] + [out_dir / n for n in pdf] + \
         [out_dir / FIGURES_DIR / n for n in pngs]
