@@ -83,6 +83,15 @@ def validate_results(data: Any) -> dict:
     _require_type(out["profile"], str, "profile")
     _require_type(out["command"], str, "command")
     _require_type(out["environment"], dict, "environment")
+    env = out["environment"]
+    for key in ("packages", "threads", "seeds"):
+        if env.get(key) is not None:
+            _require_type(env[key], dict, f"environment.{key}")
+    for key in ("commit", "started", "python", "platform", "machine"):
+        if env.get(key) is not None:
+            _require_type(env[key], str, f"environment.{key}")
+    if env.get("dirty") is not None:
+        _require_type(env["dirty"], bool, "environment.dirty")
     _require_type(out["claims"], list, "claims")
     out.setdefault("assumptions", [])
     _require_type(out["assumptions"], list, "assumptions")
@@ -252,6 +261,11 @@ def _validate_claim(claim: dict, where: str, top: dict) -> None:
         _require_keys(cond, ("name",), w)
         for key in ("estimate", "side", "threshold", "verdict"):
             cond.setdefault(key, None)
+        _require_type(cond["name"], str, f"{w}.name")
+        _require_type(cond["side"], (str, type(None)), f"{w}.side")
+        _require_number_or_null(cond["threshold"], f"{w}.threshold")
+        if cond["estimate"] is not None:
+            _require_type(cond["estimate"], dict, f"{w}.estimate")
     _validate_schema2_claim(claim, where, top)
 
 
@@ -301,6 +315,8 @@ def _validate_schema2_claim(claim: dict, where: str, top: dict) -> None:
     _require_type(claim["stamp"], dict, f"{where}.stamp")
     for key in ("commit", "dirty", "profile", "started", "command"):
         claim["stamp"].setdefault(key, None)
+        kind = bool if key == "dirty" else str
+        _require_type(claim["stamp"][key], (kind, type(None)), f"{where}.stamp.{key}")
     for k, control in enumerate(claim["controls"]):
         control.setdefault("overrides", {})
         _require_type(control["overrides"], dict, f"{where}.controls[{k}].overrides")
@@ -410,6 +426,8 @@ def _validate_interval(item: dict, where: str) -> None:
         _require_number_or_null(item[key], f"{where}.{key}")
     item.setdefault("method", None)
     _require_type(item["method"], (str, type(None)), f"{where}.method")
+    if item.get("level") is not None:
+        _require_number_or_null(item["level"], f"{where}.level")
 
 
 # --------------------------------------------------------------------------- figures
