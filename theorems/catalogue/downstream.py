@@ -723,8 +723,8 @@ register(Claim(
                     "layer is clearly more robust than the clean head (the inheritance gap exceeds "
                     "{judge.inherit_tol}), so the robustness of the frozen layer is not simply inherited by a clean "
                     "head, and the gain over a cleanly pre-trained layer is not above {judge.gain_min}; at quick's "
-                    "{eval.verify_samples} test points only the l2 gain's failure is decided (the gap's exact "
-                    "paired interval still reaches below the tolerance). The clean-accuracy row never fails.",
+                    "sizes (100 test points) only the l2 gain's failure is decided (the gap's exact paired "
+                    "interval still reaches below the tolerance). The clean-accuracy row never fails.",
     stress=StressPlan(vary={"train.eps_l2": (0.25, 1.0), "net.width": (32, 128)}, budget=3,
                       note="pre-training radius and width on real data"),
 ))
