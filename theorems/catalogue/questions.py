@@ -288,14 +288,16 @@ register(Claim(
                 judge__parts=("training",)),
     ),
     expected="fail",
-    fails_on=("purity gap adversarial - clean training (k=1), ReLU with intercept",
-              "purity gap adversarial - clean training (k=1), smooth (beta b=*)"),
+    fails_on=("purity gap adversarial - clean training (k=1), smooth (beta b=*)",),
+    may_fail=("purity gap adversarial - clean training (k=1), ReLU with intercept",),
     expected_reason="Structurally both activations keep the advantage (the ReLU pair is the soft-threshold net "
                     "exactly; the smooth net's ratio interval lies above {judge.advantage}), but adversarial training "
                     "at eps = {train.eps} does not purify them within {train.steps} steps: the ReLU intercepts move to "
                     "positive values (no dead zone, so nothing forces a node onto one feature) and the smooth net "
                     "grows its thresholds while staying dense (its leak through the dead zone keeps every feature's "
-                    "gradient), so their purity gaps stay below {judge.purity_gap}; the soft threshold purifies.",
+                    "gradient), so their purity gaps stay below {judge.purity_gap}; the soft threshold purifies. The smooth "
+                    "net's failure is decided at every profile; the ReLU net's at ci and thorough, while at quick's "
+                    "4 seeds its interval over seeds is too wide to decide.",
     stress=StressPlan(vary={"train.eps": (0.2, 0.8), "net.beta_b": (1.0, 30.0)}, budget=4,
                       note="training claim (a few points): does a sharper smooth threshold or another radius purify?"),
 ))
